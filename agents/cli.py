@@ -1,0 +1,155 @@
+"""The ``agentdao`` command. Thin: each command wires arguments to a function.
+
+Errors are one clear line on stderr and a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+from collections.abc import Callable
+from decimal import Decimal
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from agents.errors import AgentDaoError
+from agents.settings import Settings
+
+app = typer.Typer(
+    name="agentdao",
+    help="Run AI agents that their token holders own.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+AgentsFileOption = Annotated[
+    Path | None, typer.Option("--file", "-f", help="agents.yaml to read (default: ./agents.yaml)")
+]
+
+
+def _settings(agents_file: Path | None = None) -> Settings:
+    try:
+        settings = Settings()
+    except ValueError as exc:
+        raise AgentDaoError(f"settings: {exc}") from exc
+    if agents_file is not None:
+        settings = settings.model_copy(update={"agents_file": agents_file})
+    return settings
+
+
+def one_line_errors(command: F) -> F:
+    """Print an AgentDaoError as ``error: ...`` and exit 1, instead of a traceback."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except AgentDaoError as exc:
+            lines = str(exc).splitlines() or [type(exc).__name__]
+            typer.echo(f"error: {lines[0]}", err=True)
+            for line in lines[1:]:
+                typer.echo(f"       {line}", err=True)
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _echo(message: str) -> None:
+    typer.echo(message)
+
+
+@app.command()
+@one_line_errors
+def launch(agents_file: AgentsFileOption = None) -> None:
+    """Deploy every agent of agents.yaml that is not on chain yet (idempotent)."""
+    from agents.database import open_database
+    from agents.launch import launch as run_launch
+    from agents.spec import load_agents_file
+    from contracts.session import connect
+
+    settings = _settings(agents_file)
+    spec = load_agents_file(settings.agents_file)
+    engine = open_database(settings)
+    with connect(settings) as chain:
+        result = run_launch(settings, spec, chain, engine, report=_echo)
+    if not result.changed_anything:
+        typer.echo("nothing to deploy: every agent is already launched")
+    typer.echo(f"manifest: {settings.manifest_path}")
+
+
+@app.command()
+@one_line_errors
+def up(agents_file: AgentsFileOption = None) -> None:
+    """Start the embedded chain, launch the agents, and keep running until Ctrl-C."""
+    from agents.database import open_database
+    from agents.launch import launch as run_launch
+    from agents.spec import load_agents_file
+    from contracts.chain import EmbeddedChain
+    from contracts.session import connect
+
+    settings = _settings(agents_file)
+    spec = load_agents_file(settings.agents_file)
+    engine = open_database(settings)
+    embedded = None
+    if settings.embedded_chain:
+        embedded = EmbeddedChain(
+            settings.chain_state_path, settings.chain_host, settings.chain_port
+        ).start()
+        typer.echo(f"embedded chain on {embedded.rpc_url} (state: {settings.chain_state_path})")
+    try:
+        with connect(settings) as chain:
+            run_launch(settings, spec, chain, engine, report=_echo)
+        typer.echo("agents launched; chain running. Ctrl-C stops.")
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        try:
+            signal.pause()
+        except KeyboardInterrupt:
+            pass
+    finally:
+        if embedded is not None:
+            embedded.stop()
+            typer.echo("chain stopped; state saved")
+
+
+@app.command("agents")
+@one_line_errors
+def list_agents() -> None:
+    """List launched agents with the configuration read back from the chain."""
+    from agents.live_config import read_live_config
+    from contracts.manifest import Manifest
+    from contracts.session import connect
+
+    settings = _settings()
+    manifest = Manifest.load(settings.manifest_path)
+    if manifest is None or not manifest.agents:
+        raise AgentDaoError(f"no agents launched yet ({settings.manifest_path}); run `agentdao launch`")
+    with connect(settings) as chain:
+        for name, addresses in manifest.agents.items():
+            config = read_live_config(chain.contract("AgentConfig", addresses.config))
+            split = config.split
+            typer.echo(f"{name}  (config v{config.version} {config.config_hash[:10]}…)")
+            typer.echo(f"  model     {config.model} @ temperature {config.temperature}")
+            typer.echo(f"  prompt    {config.system_prompt.strip().splitlines()[0]}")
+            for skill in config.skills:
+                typer.echo(f"  skill     {skill.name:<12} {Decimal(skill.price) / 10**6} USDC")
+            typer.echo(
+                f"  split     stakers {split.stakers_bps / 100}%  operator {split.operator_bps / 100}%"
+                f"  buyback {split.buyback_bps / 100}%  reserve {split.reserve_bps / 100}%"
+            )
+            typer.echo(f"  paused    {config.paused}")
+            for role in ("token", "stake", "governor", "timelock", "config", "treasury"):
+                typer.echo(f"  {role:<9} {getattr(addresses, role)}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

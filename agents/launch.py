@@ -1,0 +1,168 @@
+"""``agentdao launch``: agents.yaml -> every agent's contracts on chain.
+
+Idempotent and resumable: what the manifest lists and the chain holds is
+kept; an interrupted launch finishes where it stopped; a finished one deploys
+nothing. The YAML is validated in full before anything touches the chain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy.engine import Engine
+
+from agents.database import session_scope
+from agents.errors import DeploymentError
+from agents.records import LaunchedAgent
+from agents.settings import Settings
+from agents.spec import AgentsFile
+from contracts.accounts import DEV_ACCOUNTS, dev_account, resolve_address
+from contracts.client import Chain
+from contracts.deploy import deploy_agent, to_units
+from contracts.manifest import AgentAddresses, Manifest, PendingAgent
+from contracts.session import is_local
+
+__all__ = ["LaunchResult", "launch"]
+
+Report = Callable[[str], None]
+
+
+@dataclass
+class LaunchResult:
+    """What a launch did."""
+
+    manifest: Manifest
+    deployed: list[str] = field(default_factory=list)
+    existing: list[str] = field(default_factory=list)
+
+    @property
+    def changed_anything(self) -> bool:
+        return bool(self.deployed)
+
+
+def launch(
+    settings: Settings,
+    agents_file: AgentsFile,
+    chain: Chain,
+    engine: Engine,
+    report: Report = print,
+) -> LaunchResult:
+    """Launch every agent of ``agents_file`` that is not on chain yet.
+
+    Raises:
+        DeploymentError: a step failed; the manifest keeps what was deployed.
+        ConfigFileError: the file names dev accounts on a chain that is not local.
+    """
+    local = is_local(chain)
+    manifest = _current_manifest(settings, chain, report)
+    result = LaunchResult(manifest=manifest)
+
+    def save() -> None:
+        manifest.save(settings.manifest_path)
+
+    manifest.payment_token = _payment_token(chain, agents_file, manifest, local, report)
+    save()
+    if local:
+        _fund_dev_accounts(chain, manifest.payment_token, agents_file, report)
+    if not chain.has_code(manifest.registry):
+        manifest.registry = chain.deploy("AgentRegistry").address
+        save()
+        report(f"registry  {manifest.registry}")
+    payment_decimals = chain.contract("MockUSDC", manifest.payment_token).functions.decimals().call()
+    operator = resolve_address(agents_file.deployment.operator, local=local)
+
+    for name, spec in agents_file.agents.items():
+        launched = manifest.agents.get(name)
+        if launched is not None and chain.has_code(launched.treasury):
+            result.existing.append(name)
+            report(f"{name}: already launched (config {launched.config}); nothing to deploy")
+            continue
+        report(f"{name}: launching")
+        progress = manifest.pending.setdefault(name, PendingAgent())
+
+        def save_progress(_: PendingAgent) -> None:
+            save()
+
+        addresses = deploy_agent(
+            chain,
+            name,
+            spec,
+            payment_token=manifest.payment_token,
+            payment_decimals=payment_decimals,
+            registry=manifest.registry,
+            operator=operator,
+            local=local,
+            progress=progress,
+            save=save_progress,
+            report=report,
+        )
+        manifest.agents[name] = addresses
+        manifest.pending.pop(name, None)
+        save()
+        result.deployed.append(name)
+        report(f"{name}: launched")
+    _record(engine, chain.chain_id, manifest.agents)
+    return result
+
+
+def _current_manifest(settings: Settings, chain: Chain, report: Report) -> Manifest:
+    """The manifest to extend, or a fresh one when the old one is of another chain."""
+    existing = Manifest.load(settings.manifest_path)
+    if existing is None:
+        return Manifest(chain_id=chain.chain_id, rpc_url=chain.rpc_url)
+    if existing.chain_id != chain.chain_id or not chain.has_code(existing.registry):
+        stale = settings.manifest_path.with_suffix(".stale.json")
+        settings.manifest_path.replace(stale)
+        report(
+            f"the chain no longer holds the contracts of {settings.manifest_path} "
+            f"(moved to {stale.name}); launching afresh"
+        )
+        return Manifest(chain_id=chain.chain_id, rpc_url=chain.rpc_url)
+    existing.rpc_url = chain.rpc_url
+    return existing
+
+
+def _payment_token(
+    chain: Chain, agents_file: AgentsFile, manifest: Manifest, local: bool, report: Report
+) -> str:
+    configured = agents_file.deployment.payment_token
+    if configured is not None:
+        if not chain.has_code(configured):
+            raise DeploymentError(f"payment_token {configured} holds no contract on this chain")
+        return configured
+    if chain.has_code(manifest.payment_token):
+        return str(manifest.payment_token)
+    if not local:
+        raise DeploymentError(
+            "deployment.payment_token must name the chain's USDC: MockUSDC is for local chains only"
+        )
+    address = chain.deploy("MockUSDC").address
+    report(f"MockUSDC  {address}")
+    return str(address)
+
+
+def _fund_dev_accounts(chain: Chain, usdc: str, agents_file: AgentsFile, report: Report) -> None:
+    """Top every dev account up to ``dev_funding`` dollars, so any of them can pay."""
+    contract = chain.contract("MockUSDC", usdc)
+    target = to_units(agents_file.deployment.dev_funding, 6)
+    topped = 0
+    for index in range(DEV_ACCOUNTS):
+        account = dev_account(index).address
+        balance = contract.functions.balanceOf(account).call()
+        if balance < target:
+            chain.send(contract.functions.mint(account, target - balance))
+            topped += 1
+    if topped:
+        report(f"funded {topped} dev accounts with {agents_file.deployment.dev_funding} USDC")
+
+
+def _record(engine: Engine, chain_id: int, agents: dict[str, AgentAddresses]) -> None:
+    with session_scope(engine) as session:
+        for name, addresses in agents.items():
+            row = session.get(LaunchedAgent, (name, chain_id))
+            if row is None:
+                session.add(LaunchedAgent(name=name, chain_id=chain_id, **addresses.model_dump()))
+            else:
+                for key, value in addresses.model_dump().items():
+                    setattr(row, key, value)

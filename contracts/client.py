@@ -1,0 +1,113 @@
+"""A small, typed door to the chain: deploy contracts and send transactions.
+
+Transactions are signed locally (keys never reach the node) and each one waits
+for its receipt; a revert raises :class:`TransactionFailedError` naming the
+contract's custom error, e.g. ``AgentConfigInvalidSplit(9000)``.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from eth_utils import function_abi_to_4byte_selector
+from hexbytes import HexBytes
+from web3 import Web3
+from web3.contract import Contract
+from web3.contract.contract import ContractFunction
+from web3.exceptions import ContractCustomError, ContractLogicError, Web3Exception
+from web3.types import TxReceipt
+
+from agents.errors import ChainUnreachableError, TransactionFailedError
+from contracts import artifacts
+
+__all__ = ["Chain", "decode_revert"]
+
+
+@cache
+def _error_signatures() -> dict[bytes, tuple[str, list[str]]]:
+    """Selector -> (error name, input types) over every committed artifact."""
+    table: dict[bytes, tuple[str, list[str]]] = {}
+    for name in artifacts.DEPLOYABLE:
+        for entry in artifacts.load(name).abi:
+            if entry.get("type") == "error":
+                types = [item["type"] for item in entry["inputs"]]
+                table[function_abi_to_4byte_selector(entry)] = (entry["name"], types)
+    return table
+
+
+def decode_revert(data: str | bytes | None) -> str:
+    """Render revert data as ``ErrorName(arg, ...)`` when the error is one of ours."""
+    if not data:
+        return "reverted without a reason"
+    raw = HexBytes(data)
+    known = _error_signatures().get(bytes(raw[:4]))
+    if known is None:
+        return f"reverted with data {raw.to_0x_hex()}"
+    name, types = known
+    try:
+        values = Web3().codec.decode(types, bytes(raw[4:]))
+    except Exception:  # undecodable arguments still leave a useful name
+        return f"{name}(…)"
+    return f"{name}({', '.join(str(v) for v in values)})"
+
+
+class Chain:
+    """A Web3 connection plus the account that signs by default."""
+
+    def __init__(self, rpc_url: str, signer: LocalAccount, timeout: float = 30.0) -> None:
+        self.rpc_url = rpc_url
+        self.w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
+        self.signer = signer
+        try:
+            self.chain_id = int(self.w3.eth.chain_id)
+        except (OSError, Web3Exception) as exc:
+            raise ChainUnreachableError(rpc_url, type(exc).__name__) from exc
+        except Exception as exc:  # requests' ConnectionError and friends
+            raise ChainUnreachableError(rpc_url, type(exc).__name__) from exc
+
+    def contract(self, name: str, address: str) -> Contract:
+        """A bound contract of a deployable type at ``address``."""
+        return self.w3.eth.contract(address=Web3.to_checksum_address(address),
+                                    abi=artifacts.load(name).abi)
+
+    def has_code(self, address: str | None) -> bool:
+        """True when ``address`` holds a contract."""
+        return bool(address) and len(self.w3.eth.get_code(Web3.to_checksum_address(address))) > 0
+
+    def deploy(self, name: str, *args: Any, signer: LocalAccount | None = None) -> Contract:
+        """Deploy a committed artifact and return the bound contract."""
+        artifact = artifacts.load(name)
+        factory = self.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+        receipt = self._send(factory.constructor(*args), signer, f"deploy {name}")
+        address = receipt["contractAddress"]
+        if address is None:
+            raise TransactionFailedError(f"deploy {name}: no contract address in the receipt")
+        return self.contract(name, address)
+
+    def send(self, call: ContractFunction, signer: LocalAccount | None = None) -> TxReceipt:
+        """Sign, send and wait for a contract call; raise on revert."""
+        return self._send(call, signer, call.fn_name)
+
+    def _send(self, call: Any, signer: LocalAccount | None, what: str) -> TxReceipt:
+        account = signer or self.signer
+        try:
+            tx = call.build_transaction(
+                {
+                    "from": account.address,
+                    "nonce": self.w3.eth.get_transaction_count(account.address, "pending"),
+                    "chainId": self.chain_id,
+                }
+            )
+        except ContractCustomError as exc:
+            raise TransactionFailedError(f"{what}: {decode_revert(exc.data)}") from exc
+        except ContractLogicError as exc:
+            reason = exc.message or decode_revert(exc.data if isinstance(exc.data, str) else None)
+            raise TransactionFailedError(f"{what}: {reason}") from exc
+        signed = account.sign_transaction(tx)
+        tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash)
+        if receipt["status"] != 1:
+            raise TransactionFailedError(f"{what}: reverted in tx {tx_hash.to_0x_hex()}")
+        return receipt

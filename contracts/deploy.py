@@ -1,0 +1,211 @@
+"""Deploy one agent's whole on-chain body, resumably.
+
+Order: AgentToken, AgentStake, AgentTimelock, AgentGovernor, AgentConfig,
+AgentTreasury; then the timelock's roles (governor proposes and cancels,
+anyone executes, the deployer's admin role renounced) and the registry entry.
+Each step first looks at the chain, so re-running after a crash finishes the
+launch without deploying anything twice.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+from urllib.parse import quote
+
+from web3 import Web3
+
+from agents.errors import DeploymentError
+from agents.spec import AgentSpec
+from contracts.accounts import resolve_address
+from contracts.client import Chain
+from contracts.manifest import AgentAddresses, PendingAgent
+
+__all__ = ["TOKEN_DECIMALS", "config_struct", "deploy_agent", "to_units"]
+
+TOKEN_DECIMALS = 18
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+PROPOSER_ROLE = Web3.keccak(text="PROPOSER_ROLE")
+CANCELLER_ROLE = Web3.keccak(text="CANCELLER_ROLE")
+EXECUTOR_ROLE = Web3.keccak(text="EXECUTOR_ROLE")
+DEFAULT_ADMIN_ROLE = b"\x00" * 32
+
+Report = Callable[[str], None]
+
+
+def to_units(amount: Decimal, decimals: int) -> int:
+    """Whole units (dollars, tokens) to the integer the contracts use."""
+    scaled = amount * (Decimal(10) ** decimals)
+    if scaled != scaled.to_integral_value():
+        raise ValueError(f"{amount} has more than {decimals} decimals")
+    return int(scaled)
+
+
+def config_struct(spec: AgentSpec, payment_decimals: int) -> tuple[Any, ...]:
+    """The agent's initial ``AgentConfig.Config`` as the ABI tuple."""
+    return (
+        spec.system_prompt,
+        spec.model,
+        int(spec.temperature * 100),
+        [
+            (skill.name, skill.instructions, to_units(skill.price, payment_decimals))
+            for skill in spec.skills
+        ],
+        spec.split.basis_points(),
+        to_units(spec.hire_budget, payment_decimals),
+        False,
+    )
+
+
+def deploy_agent(
+    chain: Chain,
+    name: str,
+    spec: AgentSpec,
+    *,
+    payment_token: str,
+    payment_decimals: int,
+    registry: str,
+    operator: str,
+    local: bool,
+    progress: PendingAgent,
+    save: Callable[[PendingAgent], None],
+    report: Report,
+) -> AgentAddresses:
+    """Deploy (or finish deploying) one agent and hand every right to its timelock.
+
+    ``progress`` holds what earlier attempts deployed; ``save`` is called after
+    every new contract so a crash loses nothing.
+
+    Raises:
+        DeploymentError: a step failed; what exists so far is in ``progress``.
+    """
+    deployer = chain.signer.address
+
+    def step(field: str, label: str, build: Callable[[], str]) -> str:
+        existing = getattr(progress, field)
+        if existing is not None and chain.has_code(existing):
+            report(f"  {label:<10} {existing} (exists)")
+            return str(existing)
+        address = build()
+        setattr(progress, field, address)
+        save(progress)
+        report(f"  {label:<10} {address}")
+        return address
+
+    holders = [resolve_address(a.holder, local=local) for a in spec.token.allocations]
+    amounts = [to_units(a.amount, TOKEN_DECIMALS) for a in spec.token.allocations]
+    governance = spec.governance
+
+    token = step(
+        "token",
+        "token",
+        lambda: chain.deploy(
+            "AgentToken", spec.token.name, spec.token.symbol, holders, amounts
+        ).address,
+    )
+    stake = step(
+        "stake",
+        "stake",
+        lambda: chain.deploy(
+            "AgentStake",
+            token,
+            payment_token,
+            f"Staked {spec.token.name}",
+            f"st{spec.token.symbol}",
+        ).address,
+    )
+    timelock = step(
+        "timelock",
+        "timelock",
+        lambda: chain.deploy(
+            "AgentTimelock", governance.timelock_delay, [], [ZERO_ADDRESS], deployer
+        ).address,
+    )
+    governor = step(
+        "governor",
+        "governor",
+        lambda: chain.deploy(
+            "AgentGovernor",
+            stake,
+            timelock,
+            f"{spec.token.name} DAO",
+            governance.voting_delay,
+            governance.voting_period,
+            to_units(governance.proposal_threshold, TOKEN_DECIMALS),
+            governance.quorum_percent,
+            governance.late_quorum_extension,
+        ).address,
+    )
+    guardian = resolve_address(spec.guardian, local=local) if spec.guardian else ZERO_ADDRESS
+    config = step(
+        "config",
+        "config",
+        lambda: chain.deploy(
+            "AgentConfig",
+            timelock,
+            guardian,
+            to_units(spec.price_floor, payment_decimals),
+            to_units(spec.price_ceiling, payment_decimals),
+            config_struct(spec, payment_decimals),
+        ).address,
+    )
+    treasury = step(
+        "treasury",
+        "treasury",
+        lambda: chain.deploy("AgentTreasury", payment_token, config, stake, operator, timelock).address,
+    )
+    _hand_timelock_to_governor(chain, timelock, governor, report)
+    addresses = AgentAddresses(
+        token=token,
+        stake=stake,
+        governor=governor,
+        timelock=timelock,
+        config=config,
+        treasury=treasury,
+    )
+    _register(chain, registry, name, addresses, spec.description, report)
+    return addresses
+
+
+def _hand_timelock_to_governor(chain: Chain, timelock: str, governor: str, report: Report) -> None:
+    """Governor is the only proposer and canceller; the deployer keeps nothing."""
+    contract = chain.contract("AgentTimelock", timelock)
+    deployer = chain.signer.address
+    for role, label in ((PROPOSER_ROLE, "proposer"), (CANCELLER_ROLE, "canceller")):
+        if not contract.functions.hasRole(role, governor).call():
+            if not contract.functions.hasRole(DEFAULT_ADMIN_ROLE, deployer).call():
+                raise DeploymentError(
+                    f"timelock {timelock} lacks the governor as {label} and the deployer "
+                    "is no longer its admin; this launch cannot be finished from here"
+                )
+            chain.send(contract.functions.grantRole(role, governor))
+            report(f"  governor is the timelock's {label}")
+    if contract.functions.hasRole(DEFAULT_ADMIN_ROLE, deployer).call():
+        chain.send(contract.functions.renounceRole(DEFAULT_ADMIN_ROLE, deployer))
+        report("  deployer renounced the timelock admin role")
+
+
+def _register(
+    chain: Chain,
+    registry: str,
+    name: str,
+    addresses: AgentAddresses,
+    description: str,
+    report: Report,
+) -> None:
+    contract = chain.contract("AgentRegistry", registry)
+    if contract.functions.isRegistered(name).call():
+        return
+    record = (
+        addresses.token,
+        addresses.stake,
+        addresses.governor,
+        addresses.timelock,
+        addresses.config,
+        addresses.treasury,
+    )
+    metadata = "data:application/json," + quote(json.dumps({"description": description}))
+    chain.send(contract.functions.register(name, record, metadata))
+    report(f"  registered {name!r} in the registry")
