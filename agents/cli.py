@@ -5,6 +5,7 @@ Errors are one clear line on stderr and a non-zero exit code.
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import sys
 from collections.abc import Callable
@@ -106,10 +107,8 @@ def up(agents_file: AgentsFileOption = None) -> None:
             run_launch(settings, spec, chain, engine, report=_echo)
         typer.echo("agents launched; chain running. Ctrl-C stops.")
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             signal.pause()
-        except KeyboardInterrupt:
-            pass
     finally:
         if embedded is not None:
             embedded.stop()
@@ -127,7 +126,9 @@ def list_agents() -> None:
     settings = _settings()
     manifest = Manifest.load(settings.manifest_path)
     if manifest is None or not manifest.agents:
-        raise AgentDaoError(f"no agents launched yet ({settings.manifest_path}); run `agentdao launch`")
+        raise AgentDaoError(
+            f"no agents launched yet ({settings.manifest_path}); run `agentdao launch`"
+        )
     with connect(settings) as chain:
         for name, addresses in manifest.agents.items():
             config = read_live_config(chain.contract("AgentConfig", addresses.config))
@@ -137,10 +138,13 @@ def list_agents() -> None:
             typer.echo(f"  prompt    {config.system_prompt.strip().splitlines()[0]}")
             for skill in config.skills:
                 typer.echo(f"  skill     {skill.name:<12} {Decimal(skill.price) / 10**6} USDC")
-            typer.echo(
-                f"  split     stakers {split.stakers_bps / 100}%  operator {split.operator_bps / 100}%"
-                f"  buyback {split.buyback_bps / 100}%  reserve {split.reserve_bps / 100}%"
+            shares = (
+                ("stakers", split.stakers_bps),
+                ("operator", split.operator_bps),
+                ("buyback", split.buyback_bps),
+                ("reserve", split.reserve_bps),
             )
+            typer.echo("  split     " + "  ".join(f"{k} {bps / 100}%" for k, bps in shares))
             typer.echo(f"  paused    {config.paused}")
             for role in ("token", "stake", "governor", "timelock", "config", "treasury"):
                 typer.echo(f"  {role:<9} {getattr(addresses, role)}")

@@ -65,11 +65,14 @@ def launch(
     save()
     if local:
         _fund_dev_accounts(chain, manifest.payment_token, agents_file, report)
-    if not chain.has_code(manifest.registry):
-        manifest.registry = chain.deploy("AgentRegistry").address
+    registry = manifest.registry
+    if registry is None or not chain.has_code(registry):
+        registry = manifest.registry = str(chain.deploy("AgentRegistry").address)
         save()
-        report(f"registry  {manifest.registry}")
-    payment_decimals = chain.contract("MockUSDC", manifest.payment_token).functions.decimals().call()
+        report(f"registry  {registry}")
+    payment_decimals = (
+        chain.contract("MockUSDC", manifest.payment_token).functions.decimals().call()
+    )
     operator = resolve_address(agents_file.deployment.operator, local=local)
 
     for name, spec in agents_file.agents.items():
@@ -90,7 +93,7 @@ def launch(
             spec,
             payment_token=manifest.payment_token,
             payment_decimals=payment_decimals,
-            registry=manifest.registry,
+            registry=registry,
             operator=operator,
             local=local,
             progress=progress,

@@ -10,14 +10,16 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from eth_abi import encode as abi_encode
+from eth_abi.abi import encode as abi_encode
 from pydantic import BaseModel, ConfigDict
 from web3 import Web3
 from web3.contract import Contract
 
 __all__ = ["CONFIG_ABI_TYPE", "LiveConfig", "LiveSkill", "LiveSplit", "read_live_config"]
 
-CONFIG_ABI_TYPE = "(string,string,uint16,(string,string,uint256)[],(uint16,uint16,uint16,uint16),uint256,bool)"
+CONFIG_ABI_TYPE = (
+    "(string,string,uint16,(string,string,uint256)[],(uint16,uint16,uint16,uint16),uint256,bool)"
+)
 """``AgentConfig.Config`` as an ABI tuple type; its hash is keccak256(abi.encode(config))."""
 
 

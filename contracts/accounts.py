@@ -8,7 +8,6 @@ from pathlib import Path
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-
 from web3 import Web3
 
 from agents.errors import AgentDaoError

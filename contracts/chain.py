@@ -17,10 +17,18 @@ from pathlib import Path
 from types import TracebackType
 
 import httpx
+from web3 import Web3
 
 from agents.errors import ChainError, ChainUnreachableError
 
-__all__ = ["DEV_MNEMONIC", "EmbeddedChain", "anvil_binary", "free_port", "wait_for_rpc"]
+__all__ = [
+    "DEV_MNEMONIC",
+    "EmbeddedChain",
+    "advance_time",
+    "anvil_binary",
+    "free_port",
+    "wait_for_rpc",
+]
 
 DEV_MNEMONIC = "test test test test test test test test test test test junk"
 """anvil's well-known mnemonic; its accounts are public and for local chains only."""
@@ -173,3 +181,9 @@ class EmbeddedChain:
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def advance_time(w3: Web3, seconds: int) -> None:
+    """Move a local chain's clock forward and mine a block (anvil only)."""
+    w3.provider.make_request("evm_increaseTime", [seconds])  # type: ignore[arg-type]
+    w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]

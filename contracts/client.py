@@ -11,7 +11,6 @@ from functools import cache
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
-from eth_utils import function_abi_to_4byte_selector
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
@@ -33,7 +32,8 @@ def _error_signatures() -> dict[bytes, tuple[str, list[str]]]:
         for entry in artifacts.load(name).abi:
             if entry.get("type") == "error":
                 types = [item["type"] for item in entry["inputs"]]
-                table[function_abi_to_4byte_selector(entry)] = (entry["name"], types)
+                signature = f"{entry['name']}({','.join(types)})"
+                table[bytes(Web3.keccak(text=signature)[:4])] = (entry["name"], types)
     return table
 
 
@@ -69,12 +69,15 @@ class Chain:
 
     def contract(self, name: str, address: str) -> Contract:
         """A bound contract of a deployable type at ``address``."""
-        return self.w3.eth.contract(address=Web3.to_checksum_address(address),
-                                    abi=artifacts.load(name).abi)
+        return self.w3.eth.contract(
+            address=Web3.to_checksum_address(address), abi=artifacts.load(name).abi
+        )
 
     def has_code(self, address: str | None) -> bool:
         """True when ``address`` holds a contract."""
-        return bool(address) and len(self.w3.eth.get_code(Web3.to_checksum_address(address))) > 0
+        if not address:
+            return False
+        return len(self.w3.eth.get_code(Web3.to_checksum_address(address))) > 0
 
     def deploy(self, name: str, *args: Any, signer: LocalAccount | None = None) -> Contract:
         """Deploy a committed artifact and return the bound contract."""
@@ -101,9 +104,11 @@ class Chain:
                 }
             )
         except ContractCustomError as exc:
-            raise TransactionFailedError(f"{what}: {decode_revert(exc.data)}") from exc
+            data = exc.data if isinstance(exc.data, str) else None
+            raise TransactionFailedError(f"{what}: {decode_revert(data)}") from exc
         except ContractLogicError as exc:
-            reason = exc.message or decode_revert(exc.data if isinstance(exc.data, str) else None)
+            data = exc.data if isinstance(exc.data, str) else None
+            reason = exc.message or decode_revert(data)
             raise TransactionFailedError(f"{what}: {reason}") from exc
         signed = account.sign_transaction(tx)
         tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)

@@ -101,60 +101,70 @@ def deploy_agent(
     token = step(
         "token",
         "token",
-        lambda: chain.deploy(
-            "AgentToken", spec.token.name, spec.token.symbol, holders, amounts
-        ).address,
+        lambda: (
+            chain.deploy("AgentToken", spec.token.name, spec.token.symbol, holders, amounts).address
+        ),
     )
     stake = step(
         "stake",
         "stake",
-        lambda: chain.deploy(
-            "AgentStake",
-            token,
-            payment_token,
-            f"Staked {spec.token.name}",
-            f"st{spec.token.symbol}",
-        ).address,
+        lambda: (
+            chain.deploy(
+                "AgentStake",
+                token,
+                payment_token,
+                f"Staked {spec.token.name}",
+                f"st{spec.token.symbol}",
+            ).address
+        ),
     )
     timelock = step(
         "timelock",
         "timelock",
-        lambda: chain.deploy(
-            "AgentTimelock", governance.timelock_delay, [], [ZERO_ADDRESS], deployer
-        ).address,
+        lambda: (
+            chain.deploy(
+                "AgentTimelock", governance.timelock_delay, [], [ZERO_ADDRESS], deployer
+            ).address
+        ),
     )
     governor = step(
         "governor",
         "governor",
-        lambda: chain.deploy(
-            "AgentGovernor",
-            stake,
-            timelock,
-            f"{spec.token.name} DAO",
-            governance.voting_delay,
-            governance.voting_period,
-            to_units(governance.proposal_threshold, TOKEN_DECIMALS),
-            governance.quorum_percent,
-            governance.late_quorum_extension,
-        ).address,
+        lambda: (
+            chain.deploy(
+                "AgentGovernor",
+                stake,
+                timelock,
+                f"{spec.token.name} DAO",
+                governance.voting_delay,
+                governance.voting_period,
+                to_units(governance.proposal_threshold, TOKEN_DECIMALS),
+                governance.quorum_percent,
+                governance.late_quorum_extension,
+            ).address
+        ),
     )
     guardian = resolve_address(spec.guardian, local=local) if spec.guardian else ZERO_ADDRESS
     config = step(
         "config",
         "config",
-        lambda: chain.deploy(
-            "AgentConfig",
-            timelock,
-            guardian,
-            to_units(spec.price_floor, payment_decimals),
-            to_units(spec.price_ceiling, payment_decimals),
-            config_struct(spec, payment_decimals),
-        ).address,
+        lambda: (
+            chain.deploy(
+                "AgentConfig",
+                timelock,
+                guardian,
+                to_units(spec.price_floor, payment_decimals),
+                to_units(spec.price_ceiling, payment_decimals),
+                config_struct(spec, payment_decimals),
+            ).address
+        ),
     )
     treasury = step(
         "treasury",
         "treasury",
-        lambda: chain.deploy("AgentTreasury", payment_token, config, stake, operator, timelock).address,
+        lambda: (
+            chain.deploy("AgentTreasury", payment_token, config, stake, operator, timelock).address
+        ),
     )
     _hand_timelock_to_governor(chain, timelock, governor, report)
     addresses = AgentAddresses(

@@ -1,0 +1,157 @@
+"""Launch on a real anvil: rights handed to the timelock, idempotence, resumption."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agents.database import open_database, session_scope
+from agents.errors import TransactionFailedError
+from agents.launch import launch
+from agents.live_config import read_live_config
+from agents.records import LaunchedAgent
+from agents.spec import parse_agents_yaml
+from contracts.accounts import dev_account
+from contracts.chain import EmbeddedChain
+from contracts.client import Chain
+from contracts.deploy import (
+    CANCELLER_ROLE,
+    DEFAULT_ADMIN_ROLE,
+    EXECUTOR_ROLE,
+    PROPOSER_ROLE,
+    ZERO_ADDRESS,
+    config_struct,
+)
+from contracts.manifest import Manifest
+from tests.conftest import SAMPLE_AGENTS, Deployment, settings_for
+
+DEPLOYER = dev_account(0).address
+
+
+def test_deployer_holds_no_role_and_owns_nothing(deployment: Deployment, chain: Chain) -> None:
+    manifest = deployment.result.manifest
+    assert set(manifest.agents) == {"scribe", "auditor"}
+    for addresses in manifest.agents.values():
+        timelock = chain.contract("AgentTimelock", addresses.timelock)
+        for role in (DEFAULT_ADMIN_ROLE, PROPOSER_ROLE, CANCELLER_ROLE, EXECUTOR_ROLE):
+            assert not timelock.functions.hasRole(role, DEPLOYER).call()
+        governor = addresses.governor
+        assert timelock.functions.hasRole(PROPOSER_ROLE, governor).call()
+        assert timelock.functions.hasRole(CANCELLER_ROLE, governor).call()
+        assert timelock.functions.hasRole(EXECUTOR_ROLE, ZERO_ADDRESS).call()
+        assert timelock.functions.hasRole(DEFAULT_ADMIN_ROLE, addresses.timelock).call()
+        config = chain.contract("AgentConfig", addresses.config)
+        treasury = chain.contract("AgentTreasury", addresses.treasury)
+        assert config.functions.owner().call() == addresses.timelock
+        assert treasury.functions.owner().call() == addresses.timelock
+        assert config.functions.guardian().call() != DEPLOYER
+        gov = chain.contract("AgentGovernor", governor)
+        assert gov.functions.timelock().call() == addresses.timelock
+        assert gov.functions.proposalThreshold().call() > 0
+        assert gov.functions.CLOCK_MODE().call() == "mode=timestamp"
+
+
+def test_tokens_go_to_the_allocations_and_dev_accounts_can_pay(
+    deployment: Deployment, chain: Chain
+) -> None:
+    manifest = deployment.result.manifest
+    spec = deployment.agents_file.agents["scribe"]
+    token = chain.contract("AgentToken", manifest.agents["scribe"].token)
+    for index, amount in ((1, 400_000), (2, 250_000), (3, 100_000)):
+        assert token.functions.balanceOf(dev_account(index).address).call() == amount * 10**18
+    assert token.functions.totalSupply().call() == int(spec.token.total_supply) * 10**18
+    usdc = chain.contract("MockUSDC", str(manifest.payment_token))
+    for index in range(10):
+        assert usdc.functions.balanceOf(dev_account(index).address).call() == 10_000 * 10**6
+
+
+def test_registry_lists_every_agent(deployment: Deployment, chain: Chain) -> None:
+    manifest = deployment.result.manifest
+    registry = chain.contract("AgentRegistry", str(manifest.registry))
+    assert sorted(registry.functions.names().call()) == ["auditor", "scribe"]
+    record = registry.functions.agentOf("auditor").call()
+    assert record[5] == manifest.agents["auditor"].treasury
+
+
+def test_live_config_reads_back_the_yaml_and_its_hash(deployment: Deployment, chain: Chain) -> None:
+    addresses = deployment.result.manifest.agents["auditor"]
+    contract = chain.contract("AgentConfig", addresses.config)
+    live = read_live_config(contract)
+    spec = deployment.agents_file.agents["auditor"]
+    assert live.version == 1
+    assert live.system_prompt == spec.system_prompt
+    assert live.model == spec.model
+    assert {s.name: s.price for s in live.skills} == {
+        "review": 500_000,
+        "explain": 100_000,
+        "gas": 250_000,
+    }
+    assert live.config_hash == "0x" + contract.functions.configHash().call().hex()
+
+
+def test_manifest_and_database_record_the_addresses(deployment: Deployment) -> None:
+    manifest = Manifest.load(deployment.settings.manifest_path)
+    assert manifest is not None
+    assert manifest.chain_id == 31337
+    assert manifest.pending == {}
+    with session_scope(deployment.engine) as session:
+        row = session.get(LaunchedAgent, ("scribe", 31337))
+        assert row is not None
+        assert row.treasury == manifest.agents["scribe"].treasury
+
+
+def test_second_launch_deploys_nothing(deployment: Deployment, chain: Chain) -> None:
+    nonce = chain.w3.eth.get_transaction_count(DEPLOYER)
+    lines: list[str] = []
+    again = launch(
+        deployment.settings, deployment.agents_file, chain, deployment.engine, lines.append
+    )
+    assert again.deployed == []
+    assert again.existing == ["scribe", "auditor"]
+    assert chain.w3.eth.get_transaction_count(DEPLOYER) == nonce
+    assert again.manifest.agents == deployment.result.manifest.agents
+    assert any("already launched" in line for line in lines)
+
+
+class _CrashError(Exception):
+    pass
+
+
+def test_interrupted_launch_resumes_without_redeploying(
+    anvil: EmbeddedChain, tmp_path: Path
+) -> None:
+    settings = settings_for(anvil.rpc_url, tmp_path)
+    chain = Chain(anvil.rpc_url, dev_account(0))
+    engine = open_database(settings)
+    agents_file = parse_agents_yaml(SAMPLE_AGENTS.read_text())
+
+    def crash_after_stake(line: str) -> None:
+        if line.strip().startswith("stake"):
+            raise _CrashError
+
+    with pytest.raises(_CrashError):
+        launch(settings, agents_file, chain, engine, crash_after_stake)
+    partial = Manifest.load(settings.manifest_path)
+    assert partial is not None
+    assert partial.agents == {}
+    first = partial.pending["scribe"]
+    assert first.token is not None
+    assert first.stake is not None
+    assert first.timelock is None
+
+    lines: list[str] = []
+    result = launch(settings, agents_file, chain, engine, lines.append)
+    assert result.deployed == ["scribe", "auditor"]
+    assert result.manifest.agents["scribe"].token == first.token
+    assert result.manifest.agents["scribe"].stake == first.stake
+    assert any(first.token in line and "(exists)" in line for line in lines)
+    assert result.manifest.pending == {}
+
+
+def test_contract_refuses_a_split_that_is_not_whole(deployment: Deployment, chain: Chain) -> None:
+    spec = deployment.agents_file.agents["scribe"]
+    struct = list(config_struct(spec, 6))
+    struct[4] = (5000, 2000, 1000, 1000)
+    with pytest.raises(TransactionFailedError, match="AgentConfigInvalidSplit"):
+        chain.deploy("AgentConfig", DEPLOYER, ZERO_ADDRESS, 1, 10**12, tuple(struct))
