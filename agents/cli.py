@@ -150,6 +150,9 @@ def list_agents() -> None:
                 typer.echo(f"  {role:<9} {getattr(addresses, role)}")
 
 
+# Domain packages add their commands here, one line each: dao (governance), treasury (money).
+
+
 def main() -> None:
     """Console-script entry point."""
     app()
