@@ -77,8 +77,9 @@ contract AgentStake is ERC20Votes, ReentrancyGuard {
     /// @notice Pays the caller all its accrued rewards.
     /// @return amount The reward-token amount paid (0 if nothing was owed).
     function claim() external nonReentrant returns (uint256 amount) {
-        _settle(msg.sender);
-        amount = _accrued[msg.sender];
+        // Settles and pays in one step, so the accrued slot is never written only to be cleared.
+        amount = _accrued[msg.sender] + _pending(msg.sender);
+        _rewardPerTokenPaid[msg.sender] = _rewardPerToken;
         if (amount == 0) return 0;
         _accrued[msg.sender] = 0;
         _totalClaimed += amount;

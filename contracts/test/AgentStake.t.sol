@@ -249,6 +249,7 @@ contract AgentStakeTest is Test {
         _stake(alice, 100e18);
         vm.expectRevert(AgentStake.AgentStakeNonTransferable.selector);
         vm.prank(alice);
+        // forge-lint: disable-next-line(erc20-unchecked-transfer)
         stake.transfer(bob, 1);
     }
 
@@ -258,6 +259,7 @@ contract AgentStakeTest is Test {
         stake.approve(bob, 1);
         vm.expectRevert(AgentStake.AgentStakeNonTransferable.selector);
         vm.prank(bob);
+        // forge-lint: disable-next-line(erc20-unchecked-transfer)
         stake.transferFrom(alice, bob, 1);
     }
 
@@ -267,6 +269,7 @@ contract AgentStakeTest is Test {
         amount = bound(amount, 0, 100e18);
         vm.expectRevert(AgentStake.AgentStakeNonTransferable.selector);
         vm.prank(alice);
+        // forge-lint: disable-next-line(erc20-unchecked-transfer)
         stake.transfer(to, amount);
     }
 
