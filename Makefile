@@ -21,7 +21,9 @@ help:
 install: $(VENV)/.installed node_modules/.installed
 
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund
+	# npm ci trips over the platform-specific optional packages of @foundry-rs
+	# (npm 11 leaves them out of the lock); install honours the lock all the same.
+	npm install --no-audit --no-fund
 	touch $@
 
 $(VENV)/.installed: pyproject.toml
