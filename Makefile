@@ -49,7 +49,7 @@ test-python: lint
 lint:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy agents dao treasury contracts tests
+	$(BIN)/mypy agents dao treasury contracts tests benchmarks
 
 artifacts: install
 	$(BIN)/python -m contracts.build

@@ -1,0 +1,1 @@
+"""Scripts that print figures (gas, throughput, latency); not tests, nothing here fails."""
