@@ -151,6 +151,7 @@ def list_agents() -> None:
 
 
 # Domain packages add their commands here, one line each: dao (governance), treasury (money).
+__import__("dao.cli").cli.register(app)
 
 
 def main() -> None:

@@ -23,6 +23,8 @@ def open_database(settings: Settings) -> Engine:
     else:
         engine = create_engine(url, pool_pre_ping=True)
     import agents.records  # noqa: F401  (registers the tables)
+    import dao.history
+    import dao.sync  # noqa: F401  (config history, sync cursor)
 
     SQLModel.metadata.create_all(engine)
     return engine

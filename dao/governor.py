@@ -13,6 +13,7 @@ from enum import IntEnum
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.contract import Contract
+from web3.types import TxReceipt
 
 from contracts.client import Chain
 
@@ -20,6 +21,7 @@ __all__ = [
     "Action",
     "ProposalState",
     "Support",
+    "description_hash",
     "execute",
     "proposal_id",
     "propose",
@@ -101,12 +103,13 @@ def vote(
     support: Support,
     signer: LocalAccount,
     reason: str = "",
-) -> None:
+) -> TxReceipt:
     """Cast ``signer``'s vote (its voting power at the proposal's snapshot)."""
     if reason:
-        chain.send(governor.functions.castVoteWithReason(proposal, int(support), reason), signer)
-    else:
-        chain.send(governor.functions.castVote(proposal, int(support)), signer)
+        return chain.send(
+            governor.functions.castVoteWithReason(proposal, int(support), reason), signer
+        )
+    return chain.send(governor.functions.castVote(proposal, int(support)), signer)
 
 
 def queue(
@@ -115,10 +118,10 @@ def queue(
     actions: Sequence[Action],
     description: str,
     signer: LocalAccount | None = None,
-) -> None:
+) -> TxReceipt:
     """Queue a succeeded proposal in the timelock."""
     targets, values, calldatas = _columns(actions)
-    chain.send(
+    return chain.send(
         governor.functions.queue(targets, values, calldatas, description_hash(description)), signer
     )
 
@@ -129,10 +132,10 @@ def execute(
     actions: Sequence[Action],
     description: str,
     signer: LocalAccount | None = None,
-) -> None:
-    """Execute a queued proposal once the timelock delay has passed."""
+) -> TxReceipt:
+    """Execute a queued proposal once the timelock delay has passed; return the receipt."""
     targets, values, calldatas = _columns(actions)
-    chain.send(
+    return chain.send(
         governor.functions.execute(targets, values, calldatas, description_hash(description)),
         signer,
     )

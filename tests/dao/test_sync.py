@@ -1,0 +1,241 @@
+"""The chain sync on anvil: idempotent, persistent, reorg-safe, outage-proof."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from agents.errors import ChainUnreachableError
+from agents.live_config import LiveConfig
+from contracts.client import Chain
+from dao.changes import ConfigCall
+from dao.history import ConfigVersion, VersionStatus, config_history
+from dao.sync import ConfigSync, RetryPolicy, SyncCursor
+from tests.conftest import Deployment
+from tests.dao.conftest import DictSink, pass_proposal
+
+FAST_RETRY = RetryPolicy(attempts=3, first_delay=0.01, max_delay=0.02)
+
+
+class FlakyRpc:
+    """A JSON-RPC proxy in front of anvil that can be switched off (answers 503)."""
+
+    def __init__(self, upstream: str) -> None:
+        self.down = False
+        self.forwarded = 0
+        self.refused = 0
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                if proxy.down:
+                    proxy.refused += 1
+                    self.send_response(503)
+                    self.end_headers()
+                    return
+                proxy.forwarded += 1
+                reply = httpx.post(
+                    upstream, content=body, headers={"Content-Type": "application/json"}
+                )
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(reply.content)))
+                self.end_headers()
+                self.wfile.write(reply.content)
+
+            def log_message(self, *_: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def flaky(anvil_url: str) -> Iterator[FlakyRpc]:
+    proxy = FlakyRpc(anvil_url)
+    yield proxy
+    proxy.close()
+
+
+def _sync(
+    url: str,
+    deployment: Deployment,
+    engine: Engine,
+    sink: DictSink,
+    *,
+    confirmations: int = 0,
+    retry: RetryPolicy | None = None,
+) -> ConfigSync:
+    return ConfigSync(
+        url,
+        engine,
+        deployment.result.manifest.agents,
+        sink,
+        confirmations=confirmations,
+        retry=retry or FAST_RETRY,
+    )
+
+
+def _price(price: int) -> list[ConfigCall]:
+    return [ConfigCall("setSkillPrice", ("summarize", price))]
+
+
+def _versions(engine: Engine, agent: str = "scribe") -> list[int]:
+    return [v.version for v in config_history(engine, agent).versions]
+
+
+def test_polling_twice_stores_one_row_and_a_new_instance_resumes_from_the_cursor(
+    deployment: Deployment, chain: Chain, engine: Engine, sink: DictSink
+) -> None:
+    sync = _sync(chain.rpc_url, deployment, engine, sink)
+    first = sync.poll_once()
+    assert sorted((a.agent, a.version) for a in first) == [("auditor", 1), ("scribe", 1)]
+    assert sync.poll_once() == []
+    receipt = pass_proposal(chain, deployment, _price(70_000), "price 0.07")
+    assert [(a.version, a.block_number) for a in sync.poll_once()] == [(2, receipt["blockNumber"])]
+    assert sync.poll_once() == []
+    assert _versions(engine) == [1, 2]
+
+    with Session(engine) as session:
+        cursors = session.exec(select(SyncCursor)).all()
+    assert {c.agent for c in cursors} == {"scribe", "auditor"}
+    assert all(c.block_number == chain.w3.eth.block_number for c in cursors)
+
+    fresh_sink = DictSink()
+    again = _sync(chain.rpc_url, deployment, engine, fresh_sink)
+    assert again.poll_once() == []
+    assert fresh_sink.received == []
+
+    # Re-reading every block from the start changes nothing either.
+    with Session(engine) as session:
+        for cursor in session.exec(select(SyncCursor)).all():
+            cursor.block_number, cursor.block_hash = -1, ""
+            session.add(cursor)
+        session.commit()
+    assert _sync(chain.rpc_url, deployment, engine, fresh_sink).poll_once() == []
+    assert fresh_sink.received == []
+    with Session(engine) as session:
+        assert len(session.exec(select(ConfigVersion)).all()) == 3  # scribe v1, v2; auditor v1
+
+
+def test_poll_with_no_new_block_costs_one_rpc_call(
+    deployment: Deployment, chain: Chain, engine: Engine, sink: DictSink, flaky: FlakyRpc
+) -> None:
+    sync = _sync(flaky.url, deployment, engine, sink)
+    sync.poll_once()
+    before = flaky.forwarded
+    assert sync.poll_once() == []
+    assert flaky.forwarded == before + 1
+
+
+def test_rpc_outage_then_recovery_misses_no_version(
+    deployment: Deployment, chain: Chain, engine: Engine, sink: DictSink, flaky: FlakyRpc
+) -> None:
+    dead = _sync("http://127.0.0.1:9", deployment, engine, sink)
+    with pytest.raises(
+        ChainUnreachableError, match=re.escape("cannot reach the chain at http://127.0.0.1:9")
+    ):
+        dead.poll_once()
+    assert _versions(engine) == []
+
+    sync = _sync(flaky.url, deployment, engine, sink)
+    sync.poll_once()
+    pass_proposal(chain, deployment, _price(70_000), "price 0.07")
+    flaky.down = True
+    with pytest.raises(ChainUnreachableError):
+        sync.poll_once()
+    assert flaky.refused == FAST_RETRY.attempts
+    assert _versions(engine) == [1]
+    assert sink.live["scribe"].version == 1
+
+    pass_proposal(chain, deployment, _price(80_000), "price 0.08")  # while the sync is cut off
+    flaky.down = False
+    applied = sync.poll_once()
+    assert [a.version for a in applied] == [2, 3]
+    assert _versions(engine) == [1, 2, 3]
+    assert sink.live["scribe"].skill("summarize").price == 80_000  # type: ignore[union-attr]
+
+
+def test_node_back_during_backoff_is_retried_within_one_poll(
+    deployment: Deployment, chain: Chain, engine: Engine, sink: DictSink, flaky: FlakyRpc
+) -> None:
+    sync = _sync(
+        flaky.url, deployment, engine, sink, retry=RetryPolicy(attempts=8, first_delay=0.05)
+    )
+    sync.poll_once()
+    pass_proposal(chain, deployment, _price(70_000), "price 0.07")
+    flaky.down = True
+    threading.Timer(0.3, lambda: setattr(flaky, "down", False)).start()
+    applied = sync.poll_once()
+    assert flaky.refused >= 2
+    assert [a.version for a in applied] == [2]
+
+
+def test_reorg_under_the_cursor_rewinds_and_takes_the_version_back(
+    deployment: Deployment, chain: Chain, engine: Engine, sink: DictSink
+) -> None:
+    provider = chain.w3.provider
+    sync = _sync(chain.rpc_url, deployment, engine, sink)
+    sync.poll_once()
+    snapshot = provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
+    receipt = pass_proposal(chain, deployment, _price(70_000), "price 0.07")
+    sync.poll_once()
+    assert sink.live["scribe"].version == 2
+
+    provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
+    head = chain.w3.eth.block_number
+    provider.make_request("anvil_mine", [receipt["blockNumber"] - head + 2])  # type: ignore[arg-type]
+    assert chain.w3.eth.get_block(receipt["blockNumber"])["hash"] != receipt["blockHash"]
+    sync.poll_once()
+    assert _versions(engine) == [1]
+    assert sink.live["scribe"].version == 1
+    assert sink.live["scribe"].skill("summarize").price == 50_000  # type: ignore[union-attr]
+
+    pass_proposal(chain, deployment, _price(90_000), "price 0.09")
+    sync.poll_once()
+    assert _versions(engine) == [1, 2]
+    assert sink.live["scribe"].skill("summarize").price == 90_000  # type: ignore[union-attr]
+
+
+def test_confirmation_depth_holds_a_version_back_until_buried(
+    deployment: Deployment, chain: Chain, engine: Engine, sink: DictSink
+) -> None:
+    sync = _sync(chain.rpc_url, deployment, engine, sink, confirmations=3)
+    sync.poll_once()
+    pass_proposal(chain, deployment, _price(70_000), "price 0.07")
+    assert sync.poll_once() == []
+    chain.w3.provider.make_request("anvil_mine", [2])  # type: ignore[arg-type]
+    assert sync.poll_once() == []
+    chain.w3.provider.make_request("anvil_mine", [1])  # type: ignore[arg-type]
+    assert [a.version for a in sync.poll_once()] == [2]
+
+
+def test_a_sink_that_raises_marks_the_version_rejected(
+    deployment: Deployment, chain: Chain, engine: Engine
+) -> None:
+    def broken(agent: str, live: LiveConfig) -> str | None:
+        if live.version > 1:
+            raise RuntimeError("boom")
+        return None
+
+    sync = ConfigSync(chain.rpc_url, engine, deployment.result.manifest.agents, broken)
+    sync.poll_once()
+    pass_proposal(chain, deployment, _price(70_000), "price 0.07")
+    [applied] = sync.poll_once()
+    assert applied.status == VersionStatus.REJECTED
+    assert applied.reason == "the runtime failed to apply it: RuntimeError: boom"
+    assert config_history(engine, "scribe").live_version == 1
