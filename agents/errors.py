@@ -9,15 +9,23 @@ from __future__ import annotations
 
 __all__ = [
     "AgentDaoError",
+    "AgentPausedError",
     "ChainError",
     "ChainUnreachableError",
     "ConfigFileError",
     "DeploymentError",
+    "InvalidTransitionError",
     "ModelConfigurationError",
+    "PaymentInUseError",
+    "PaymentRejectedError",
+    "SettlementError",
     "SimulatedProviderError",
     "SkillExecutionError",
+    "TaskFailedError",
     "TransactionFailedError",
+    "UnknownAgentError",
     "UnknownModelError",
+    "UnknownSkillError",
 ]
 
 
@@ -92,3 +100,71 @@ class TransactionFailedError(ChainError):
 
 class DeploymentError(ChainError):
     """Launching an agent's contracts could not complete."""
+
+
+class UnknownAgentError(AgentDaoError, LookupError):
+    """The runtime serves no agent of that name."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"no agent named {name!r}")
+
+
+class UnknownSkillError(AgentDaoError, LookupError):
+    """The agent sells no skill of that name."""
+
+    def __init__(self, agent: str, skill: str) -> None:
+        self.agent = agent
+        self.skill = skill
+        super().__init__(f"agent {agent!r} has no skill {skill!r}")
+
+
+class AgentPausedError(AgentDaoError, RuntimeError):
+    """The agent is paused by governance (or its guardian) and takes no payments."""
+
+    def __init__(self, agent: str) -> None:
+        self.agent = agent
+        super().__init__(f"agent {agent!r} is paused and takes no payments")
+
+
+class PaymentRejectedError(AgentDaoError, ValueError):
+    """An x402 payment that cannot pay for this call; nothing was charged.
+
+    Attributes:
+        reason: A short code (``underpaid``, ``wrong_asset``, ``expired``, ...).
+    """
+
+    def __init__(self, reason: str, detail: str) -> None:
+        self.reason = reason
+        self.detail = detail
+        super().__init__(f"payment rejected ({reason}): {detail}")
+
+
+class PaymentInUseError(AgentDaoError, RuntimeError):
+    """The same payment is already paying for a task that has not finished."""
+
+    def __init__(self, task_id: str) -> None:
+        self.task_id = task_id
+        super().__init__(f"this payment is already paying for task {task_id}, still in flight")
+
+
+class SettlementError(AgentDaoError, RuntimeError):
+    """Settling a payment on chain failed; the customer was not charged."""
+
+    def __init__(self, reason: str, task_id: str | None = None) -> None:
+        self.reason = reason
+        self.task_id = task_id
+        super().__init__(f"settlement failed: {reason}")
+
+
+class TaskFailedError(AgentDaoError, RuntimeError):
+    """A paid task produced no result; its payment was not settled."""
+
+    def __init__(self, task_id: str, reason: str) -> None:
+        self.task_id = task_id
+        self.reason = reason
+        super().__init__(f"task {task_id} failed, nothing charged: {reason}")
+
+
+class InvalidTransitionError(AgentDaoError, RuntimeError):
+    """A task state change the state machine forbids (or that another process made first)."""

@@ -47,6 +47,22 @@ class Settings(BaseSettings):
     confirmations: int = Field(default=0, ge=0)
     """Blocks a chain event must be buried under before the runtime acts on it."""
 
+    api_host: str = "127.0.0.1"
+    """Interface the HTTP API listens on."""
+
+    api_port: int = Field(default=8000, ge=0, le=65535)
+    """Port of the HTTP API."""
+
+    facilitator_url: str | None = None
+    """URL of a remote x402 facilitator. Unset: verify and settle in-process, paying
+    gas from the deployer key (the embedded chain's dev account 0)."""
+
+    payment_timeout: int = Field(default=300, ge=30)
+    """Seconds a customer's payment authorization stays valid (x402 ``maxTimeoutSeconds``)."""
+
+    config_refresh_seconds: float = Field(default=5.0, gt=0)
+    """How often the runtime re-reads every agent's live config from chain."""
+
     @property
     def embedded_chain(self) -> bool:
         """True when agentdao runs its own local chain."""

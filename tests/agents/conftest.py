@@ -31,3 +31,9 @@ def openai_settings(openai_server: OpenAIChatServer) -> Iterator[ModelSettings]:
         max_retries=0,
     )
     clear_model_cache()
+
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    """Async tests (marked ``anyio``) run on asyncio, like uvicorn."""
+    return "asyncio"

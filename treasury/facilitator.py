@@ -1,0 +1,114 @@
+"""The x402 facilitator that verifies and settles payments.
+
+On the embedded chain (and anywhere no facilitator URL is set) it runs in-process:
+x402's exact-EVM facilitator, sending ``transferWithAuthorization`` from the
+operator key, which pays the gas. With ``AGENTDAO_FACILITATOR_URL`` it is a remote
+facilitator spoken to over x402's HTTP protocol.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Protocol
+
+from web3 import Web3
+from x402 import x402FacilitatorSync
+from x402.http import FacilitatorConfig, HTTPFacilitatorClient
+from x402.mechanisms.evm import FacilitatorWeb3Signer
+from x402.mechanisms.evm.exact import ExactEvmFacilitatorScheme, ExactEvmSchemeConfig
+from x402.schemas import PaymentPayload, PaymentRequirements, SettleResponse, VerifyResponse
+
+from agents.settings import Settings
+from contracts.client import Chain
+from contracts.session import deployer_of
+
+__all__ = ["Facilitator", "LocalFacilitator", "RemoteFacilitator", "open_facilitator"]
+
+_CONFIRMATION_TIMEOUT = 30.0
+_SETTLE_GAS_LIMIT = 200_000
+
+
+class Facilitator(Protocol):
+    """Verifies and settles x402 payments."""
+
+    async def verify(
+        self, payload: PaymentPayload, requirements: PaymentRequirements
+    ) -> VerifyResponse: ...
+
+    async def settle(
+        self, payload: PaymentPayload, requirements: PaymentRequirements
+    ) -> SettleResponse: ...
+
+    async def aclose(self) -> None: ...
+
+
+class LocalFacilitator:
+    """x402's exact-EVM facilitator in this process.
+
+    Its web3 calls block (settle waits for the receipt), so they run in worker
+    threads; the signer's nonce counter is thread-safe.
+    """
+
+    def __init__(self, rpc_url: str, operator_key: str, network: str) -> None:
+        self.signer = FacilitatorWeb3Signer(
+            private_key=operator_key,
+            rpc_url=rpc_url,
+            confirmation_timeout_seconds=_CONFIRMATION_TIMEOUT,
+            gas_limit=_SETTLE_GAS_LIMIT,
+        )
+        self._facilitator = x402FacilitatorSync()
+        # Simulating before broadcast turns a reused or unfunded authorization into a
+        # refusal instead of a reverted transaction the operator pays gas for.
+        config = ExactEvmSchemeConfig(simulate_in_settle=True)
+        self._facilitator.register([network], ExactEvmFacilitatorScheme(self.signer, config))
+
+    async def verify(
+        self, payload: PaymentPayload, requirements: PaymentRequirements
+    ) -> VerifyResponse:
+        response: VerifyResponse = await asyncio.to_thread(
+            self._facilitator.verify, payload, requirements
+        )
+        return response
+
+    async def settle(
+        self, payload: PaymentPayload, requirements: PaymentRequirements
+    ) -> SettleResponse:
+        response: SettleResponse = await asyncio.to_thread(
+            self._facilitator.settle, payload, requirements
+        )
+        return response
+
+    async def aclose(self) -> None:
+        """Nothing to release: the signer's HTTP session closes with the process."""
+
+
+class RemoteFacilitator:
+    """A facilitator service by URL, over x402's HTTP facilitator protocol."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._client = HTTPFacilitatorClient(FacilitatorConfig(url=url))
+
+    async def verify(
+        self, payload: PaymentPayload, requirements: PaymentRequirements
+    ) -> VerifyResponse:
+        response: VerifyResponse = await self._client.verify(payload, requirements)
+        return response
+
+    async def settle(
+        self, payload: PaymentPayload, requirements: PaymentRequirements
+    ) -> SettleResponse:
+        response: SettleResponse = await self._client.settle(payload, requirements)
+        return response
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+
+def open_facilitator(settings: Settings, chain: Chain, network: str) -> Facilitator:
+    """The remote facilitator the settings name, else an in-process one that pays gas
+    from the deployer key."""
+    if settings.facilitator_url is not None:
+        return RemoteFacilitator(settings.facilitator_url)
+    key = Web3.to_hex(deployer_of(settings).key)
+    return LocalFacilitator(chain.rpc_url, key, network)
