@@ -71,7 +71,7 @@ contract AgentTreasuryTest is Test {
     function _pay(address payment, address to, uint256 amount) internal {
         IMintable(payment).mint(customer, amount);
         vm.prank(customer);
-        IERC20(payment).transfer(to, amount);
+        assertTrue(IERC20(payment).transfer(to, amount));
     }
 
     function _setSplit(uint16 a, uint16 b, uint16 c, uint16 d) internal {

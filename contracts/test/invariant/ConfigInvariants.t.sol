@@ -35,7 +35,7 @@ contract ConfigHandler is Test {
     }
 
     function _price(uint256 price) internal pure returns (uint256) {
-        return bound(price, ConfigFixture.FLOOR - 1, ConfigFixture.CEILING + 1);
+        return _bound(price, ConfigFixture.FLOOR - 1, ConfigFixture.CEILING + 1);
     }
 
     function _write(address caller, uint256 op, uint256 a, uint256 b) internal returns (bool ok) {
@@ -48,11 +48,11 @@ contract ConfigHandler is Test {
         } else if (op == 2) {
             data = abi.encodeCall(AgentConfig.removeSkill, (_name(a)));
         } else if (op == 3) {
-            data = abi.encodeCall(AgentConfig.setTemperature, (uint16(bound(a, 0, 260))));
+            data = abi.encodeCall(AgentConfig.setTemperature, (uint16(_bound(a, 0, 260))));
         } else if (op == 4) {
-            data = abi.encodeCall(AgentConfig.setSystemPrompt, (ConfigFixture.repeat("p", bound(a, 0, 300))));
+            data = abi.encodeCall(AgentConfig.setSystemPrompt, (ConfigFixture.repeat("p", _bound(a, 0, 300))));
         } else if (op == 5) {
-            data = abi.encodeCall(AgentConfig.setModel, (ConfigFixture.repeat("m", bound(a, 0, 140))));
+            data = abi.encodeCall(AgentConfig.setModel, (ConfigFixture.repeat("m", _bound(a, 0, 140))));
         } else if (op == 6) {
             data = abi.encodeCall(AgentConfig.setSplit, (_split(a, b)));
         } else if (op == 7) {
@@ -71,17 +71,19 @@ contract ConfigHandler is Test {
     }
 
     function _split(uint256 a, uint256 b) internal pure returns (AgentConfig.Split memory s) {
-        s.stakersBps = uint16(bound(a, 0, 10_000));
-        s.operatorBps = uint16(bound(b, 0, 10_000 - s.stakersBps));
+        s.stakersBps = uint16(_bound(a, 0, 10_000));
+        s.operatorBps = uint16(_bound(b, 0, 10_000 - s.stakersBps));
         s.buybackBps = uint16((a >> 16) % (10_001 - uint256(s.stakersBps) - s.operatorBps));
         // one in four is off by one, to exercise the guardrail
         uint256 off = (b >> 16) % 4 == 0 ? 1 : 0;
+        // forge-lint: disable-next-line(unsafe-typecast)
         s.reserveBps = uint16(10_000 + off - s.stakersBps - s.operatorBps - s.buybackBps);
     }
 
     function _config(uint256 a, uint256 b) internal pure returns (AgentConfig.Config memory c) {
         c = ConfigFixture.defaultConfig();
-        c.skills = ConfigFixture.skills(bound(a, 0, 34), _price(b));
+        c.skills = ConfigFixture.skills(_bound(a, 0, 34), _price(b));
+        // forge-lint: disable-next-line(unsafe-typecast)
         c.temperature = uint16(b % 210);
     }
 

@@ -44,12 +44,12 @@ contract TreasuryHandler is Test {
     }
 
     function pay(uint256 amount) external {
-        amount = bound(amount, 0, 1e30);
+        amount = _bound(amount, 0, 1e30);
         vm.prank(minter);
         IMintable(address(payment)).mint(customer, amount);
         uint256 before = payment.balanceOf(address(treasury));
         vm.prank(customer);
-        payment.transfer(address(treasury), amount);
+        assertTrue(payment.transfer(address(treasury), amount));
         ghostPaidIn += payment.balanceOf(address(treasury)) - before;
     }
 
@@ -59,7 +59,7 @@ contract TreasuryHandler is Test {
 
     function stakeTokens(uint256 actorSeed, uint256 amount) external {
         address actor = actors[actorSeed % actors.length];
-        amount = bound(amount, 0, token.balanceOf(actor));
+        amount = _bound(amount, 0, token.balanceOf(actor));
         if (amount == 0) return;
         vm.startPrank(actor);
         token.approve(address(stake), amount);
@@ -69,7 +69,7 @@ contract TreasuryHandler is Test {
 
     function unstakeTokens(uint256 actorSeed, uint256 amount) external {
         address actor = actors[actorSeed % actors.length];
-        amount = bound(amount, 0, stake.balanceOf(actor));
+        amount = _bound(amount, 0, stake.balanceOf(actor));
         if (amount == 0) return;
         vm.prank(actor);
         stake.unstake(amount);
@@ -81,23 +81,23 @@ contract TreasuryHandler is Test {
     }
 
     function spendReserve(uint256 amount) external {
-        amount = bound(amount, 0, treasury.reserveBalance());
+        amount = _bound(amount, 0, treasury.reserveBalance());
         vm.prank(owner);
         treasury.spendReserve(customer, amount);
         ghostReserveSpent += amount;
     }
 
     function spendBuyback(uint256 amount) external {
-        amount = bound(amount, 0, treasury.buybackBalance());
+        amount = _bound(amount, 0, treasury.buybackBalance());
         vm.prank(owner);
         treasury.spendBuyback(customer, amount);
         ghostBuybackSpent += amount;
     }
 
     function setSplit(uint16 a, uint16 b, uint16 c) external {
-        a = uint16(bound(a, 0, 10_000));
-        b = uint16(bound(b, 0, 10_000 - a));
-        c = uint16(bound(c, 0, 10_000 - a - b));
+        a = uint16(_bound(a, 0, 10_000));
+        b = uint16(_bound(b, 0, 10_000 - a));
+        c = uint16(_bound(c, 0, 10_000 - a - b));
         vm.prank(owner);
         cfg.setSplit(AgentConfig.Split(a, b, c, 10_000 - a - b - c));
     }
