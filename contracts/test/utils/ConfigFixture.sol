@@ -28,6 +28,7 @@ library ConfigFixture {
     function skills(uint256 count, uint256 price) internal pure returns (AgentConfig.Skill[] memory s) {
         s = new AgentConfig.Skill[](count);
         for (uint256 i; i < count; ++i) {
+            // forge-lint: disable-next-line(unsafe-typecast)
             s[i] = AgentConfig.Skill(string(abi.encodePacked("skill-", bytes1(uint8(65 + i)))), "", price);
         }
     }

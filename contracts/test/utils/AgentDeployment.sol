@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {Test} from "forge-std/Test.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IVotes} from "@openzeppelin/contracts/governance/utils/IVotes.sol";
+import {AgentConfig} from "../../src/AgentConfig.sol";
+import {AgentGovernor} from "../../src/AgentGovernor.sol";
+import {AgentStake} from "../../src/AgentStake.sol";
+import {AgentTimelock} from "../../src/AgentTimelock.sol";
+import {AgentToken} from "../../src/AgentToken.sol";
+import {AgentTreasury} from "../../src/AgentTreasury.sol";
+import {MockUSDC} from "../../src/MockUSDC.sol";
+import {ConfigFixture} from "./ConfigFixture.sol";
+
+/// @notice Deploys one agent's full set the way launch does, and stakes for the holders.
+abstract contract AgentDeployment is Test {
+    uint48 internal constant VOTING_DELAY = 1 hours;
+    uint32 internal constant VOTING_PERIOD = 3 days;
+    uint256 internal constant PROPOSAL_THRESHOLD = 1_000e18;
+    uint256 internal constant QUORUM_PERCENT = 4;
+    uint48 internal constant LATE_QUORUM_EXTENSION = 1 days;
+    uint256 internal constant TIMELOCK_DELAY = 2 days;
+
+    MockUSDC internal usdc;
+    AgentToken internal token;
+    AgentStake internal stake;
+    AgentTimelock internal timelock;
+    AgentGovernor internal governor;
+    AgentConfig internal cfg;
+    AgentTreasury internal treasury;
+    address internal operator = makeAddr("operator");
+    address internal guardian = makeAddr("guardian");
+
+    function _deployAgent(address[] memory holders, uint256[] memory amounts) internal {
+        usdc = new MockUSDC();
+        token = new AgentToken("Agent", "AGT", holders, amounts);
+        stake = new AgentStake(IERC20(address(token)), IERC20(address(usdc)), "Staked Agent", "sAGT");
+        address[] memory none = new address[](0);
+        address[] memory anyone = new address[](1); // address(0): executor role open
+        timelock = new AgentTimelock(TIMELOCK_DELAY, none, anyone, address(this));
+        governor = new AgentGovernor(
+            IVotes(address(stake)),
+            timelock,
+            "Agent Governor",
+            VOTING_DELAY,
+            VOTING_PERIOD,
+            PROPOSAL_THRESHOLD,
+            QUORUM_PERCENT,
+            LATE_QUORUM_EXTENSION
+        );
+        cfg = new AgentConfig(
+            address(timelock),
+            guardian,
+            ConfigFixture.FLOOR,
+            ConfigFixture.CEILING,
+            ConfigFixture.defaultConfig()
+        );
+        treasury = new AgentTreasury(IERC20(address(usdc)), cfg, stake, operator, address(timelock));
+        timelock.grantRole(timelock.PROPOSER_ROLE(), address(governor));
+        timelock.grantRole(timelock.CANCELLER_ROLE(), address(governor));
+        timelock.renounceRole(timelock.DEFAULT_ADMIN_ROLE(), address(this));
+    }
+
+    function _stakeAll(address[] memory holders) internal {
+        for (uint256 i; i < holders.length; ++i) {
+            uint256 balance = token.balanceOf(holders[i]);
+            vm.startPrank(holders[i]);
+            token.approve(address(stake), balance);
+            stake.stake(balance);
+            vm.stopPrank();
+        }
+    }
+}
