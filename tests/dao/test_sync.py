@@ -239,3 +239,15 @@ def test_a_sink_that_raises_marks_the_version_rejected(
     assert applied.status == VersionStatus.REJECTED
     assert applied.reason == "the runtime failed to apply it: RuntimeError: boom"
     assert config_history(engine, "scribe").live_version == 1
+
+
+def test_a_sync_stopped_while_a_proposal_executes_applies_it_on_restart(
+    deployment: Deployment, chain: Chain, engine: Engine, sink: DictSink
+) -> None:
+    _sync(chain.rpc_url, deployment, engine, sink).poll_once()  # then the runtime stops
+    pass_proposal(chain, deployment, _price(70_000), "price 0.07")
+    restarted = DictSink()
+    applied = _sync(chain.rpc_url, deployment, engine, restarted).poll_once()
+    assert [(a.agent, a.version) for a in applied] == [("scribe", 2)]
+    assert restarted.received == [("scribe", 2)]  # v1 was already recorded: not handed again
+    assert restarted.live["scribe"].skill("summarize").price == 70_000  # type: ignore[union-attr]
