@@ -5,9 +5,6 @@ Errors are one clear line on stderr and a non-zero exit code.
 
 from __future__ import annotations
 
-import contextlib
-import signal
-import sys
 from collections.abc import Callable
 from decimal import Decimal
 from functools import wraps
@@ -86,9 +83,10 @@ def launch(agents_file: AgentsFileOption = None) -> None:
 @app.command()
 @one_line_errors
 def up(agents_file: AgentsFileOption = None) -> None:
-    """Start the embedded chain, launch the agents, and keep running until Ctrl-C."""
+    """Start the embedded chain, launch the agents, and serve them over HTTP until Ctrl-C."""
     from agents.database import open_database
     from agents.launch import launch as run_launch
+    from agents.server import serve
     from agents.spec import load_agents_file
     from contracts.chain import EmbeddedChain
     from contracts.session import connect
@@ -105,14 +103,87 @@ def up(agents_file: AgentsFileOption = None) -> None:
     try:
         with connect(settings) as chain:
             run_launch(settings, spec, chain, engine, report=_echo)
-        typer.echo("agents launched; chain running. Ctrl-C stops.")
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-        with contextlib.suppress(KeyboardInterrupt):
-            signal.pause()
+            typer.echo(
+                f"serving agents on http://{settings.api_host}:{settings.api_port} "
+                "(API docs at /docs). Ctrl-C stops."
+            )
+            serve(settings, chain, engine)
     finally:
         if embedded is not None:
             embedded.stop()
             typer.echo("chain stopped; state saved")
+
+
+@app.command()
+@one_line_errors
+def hire(
+    agent: Annotated[str, typer.Argument(help="The agent to hire, e.g. scribe")],
+    skill: Annotated[str, typer.Argument(help="One of its skills, e.g. summarize")],
+    task_input: Annotated[str, typer.Argument(metavar="INPUT", help="The task's input text")],
+    from_: Annotated[
+        str,
+        typer.Option("--from", help="Who pays: a dev account index (local chain) or a keystore"),
+    ] = "1",
+    url: Annotated[
+        str | None, typer.Option("--url", help="The runtime (default: http://API_HOST:API_PORT)")
+    ] = None,
+    max_price: Annotated[
+        Decimal, typer.Option("--max-price", help="Refuse to pay more than this (dollars)")
+    ] = Decimal("1"),
+) -> None:
+    """Hire an agent for one task, pay with x402, and print the result and receipt."""
+    import asyncio
+    import os
+
+    from agents.customer import describe_agent, hire_over_http, is_local_network
+    from contracts.accounts import load_signer
+    from treasury.payments import to_decimal
+
+    settings = _settings()
+    base = url or f"http://{settings.api_host}:{settings.api_port}"
+    described = asyncio.run(describe_agent(base, agent))
+    signer = load_signer(
+        from_,
+        local=is_local_network(described["network"]),
+        password=os.environ.get("AGENTDAO_KEYSTORE_PASSWORD"),
+    )
+    answer = asyncio.run(hire_over_http(base, described, skill, task_input, signer, max_price))
+    receipt = answer["receipt"]
+    typer.echo(answer["result"])
+    typer.echo("")
+    typer.echo(f"receipt   task {receipt['task_id']}")
+    amount = to_decimal(receipt["amount"])
+    typer.echo(f"  paid    {amount} {described['payment_token_symbol']} from {receipt['payer']}")
+    typer.echo(f"  to      {described['addresses']['treasury']} ({agent} treasury)")
+    typer.echo(f"  tx      {receipt['settlement_tx']}")
+    typer.echo(f"  config  v{receipt['config_version']} {receipt['config_hash']}")
+
+
+@app.command()
+@one_line_errors
+def tasks(
+    agent: Annotated[str | None, typer.Option("--agent", help="Only this agent's tasks")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="How many, newest first")] = 50,
+) -> None:
+    """List the runtime's tasks, newest first, with their state and settlement."""
+    from agents.database import open_database
+    from agents.tasks import TaskStore
+    from treasury.payments import to_decimal
+
+    rows = TaskStore(open_database(_settings())).list(agent=agent, limit=limit)
+    if not rows:
+        typer.echo("no tasks yet")
+        return
+    for task in rows:
+        when = task.created_at.strftime("%Y-%m-%d %H:%M:%S")
+        paid = f"{to_decimal(task.amount)} USDC" if task.charged else "not charged"
+        typer.echo(
+            f"{task.id}  {when}  {task.agent}/{task.skill:<10} {task.state.value:<13} {paid}"
+        )
+        if task.settlement_tx:
+            typer.echo(f"    tx {task.settlement_tx}")
+        if task.error:
+            typer.echo(f"    {task.error}")
 
 
 @app.command("agents")

@@ -14,6 +14,7 @@ __all__ = [
     "ChainUnreachableError",
     "ConfigFileError",
     "DeploymentError",
+    "HireError",
     "InvalidTransitionError",
     "ModelConfigurationError",
     "PaymentInUseError",
@@ -168,3 +169,7 @@ class TaskFailedError(AgentDaoError, RuntimeError):
 
 class InvalidTransitionError(AgentDaoError, RuntimeError):
     """A task state change the state machine forbids (or that another process made first)."""
+
+
+class HireError(AgentDaoError, RuntimeError):
+    """A customer's hire did not produce a result (refused, failed, or unreachable)."""

@@ -27,7 +27,7 @@ from agents.errors import PaymentRejectedError, SettlementError
 from contracts.client import Chain, decode_revert
 from treasury.facilitator import Facilitator
 
-__all__ = ["Authorization", "PaymentToken", "Payments", "network_of"]
+__all__ = ["Authorization", "PaymentToken", "Payments", "network_of", "to_decimal"]
 
 SCHEME: Final = "exact"
 EXPIRY_MARGIN: Final = 6
@@ -65,6 +65,12 @@ _REVERT_REASONS: Final = (
 )
 
 
+def to_decimal(units: int, decimals: int = 6) -> Decimal:
+    """Token units as a decimal amount without trailing zeros (50000 -> 0.05 at 6 decimals)."""
+    amount = Decimal(units).scaleb(-decimals)
+    return amount.quantize(Decimal(1)) if amount == amount.to_integral() else amount.normalize()
+
+
 def network_of(chain_id: int) -> str:
     """The CAIP-2 network x402 names an EVM chain by (``eip155:31337``)."""
     return f"eip155:{chain_id}"
@@ -94,8 +100,7 @@ class PaymentToken:
 
     def dollars(self, units: int) -> Decimal:
         """Units as a decimal amount of the token (USDC: dollars)."""
-        amount = Decimal(units).scaleb(-self.decimals)
-        return amount.quantize(Decimal(1)) if amount == amount.to_integral() else amount.normalize()
+        return to_decimal(units, self.decimals)
 
 
 @dataclass(frozen=True, slots=True)
