@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
+from eth_account import Account
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
@@ -268,3 +270,29 @@ def test_bad_changes_are_refused_before_anything_is_sent(
     missing = _run(cli_env, "execute", "scribe", "123456789")
     assert "no proposal 123456789" in _one_error_line(missing)
     assert chain.w3.eth.get_transaction_count(dev_account(1).address) == nonce
+
+
+def test_from_takes_a_keystore_unlocked_by_the_env_password(
+    deployment: Deployment, chain: Chain, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    _holders_stake(chain, deployment)
+    keystore = tmp_path / "bob.json"
+    keystore.write_text(json.dumps(Account.encrypt(dev_account(2).key, "s3cret")))
+    pid = _proposal_id(
+        _ok(
+            cli_env, "propose", "scribe", "--set", "paused=true", "-d", "p", "--from", "1", "--wait"
+        )
+    )
+    locked = _run(cli_env, "vote", "scribe", pid, "for", "--from", str(keystore))
+    assert "needs a password (AGENTDAO_KEYSTORE_PASSWORD)" in _one_error_line(locked)
+    wrong = _run(
+        {**cli_env, "AGENTDAO_KEYSTORE_PASSWORD": "nope"},
+        "vote", "scribe", pid, "for", "--from", str(keystore),
+    )  # fmt: skip
+    assert "cannot unlock keystore" in _one_error_line(wrong)
+    _ok(
+        {**cli_env, "AGENTDAO_KEYSTORE_PASSWORD": "s3cret"},
+        "vote", "scribe", pid, "for", "--from", str(keystore),
+    )  # fmt: skip
+    governor = chain.contract("AgentGovernor", deployment.result.manifest.agents["scribe"].governor)
+    assert governor.functions.hasVoted(int(pid), dev_account(2).address).call()

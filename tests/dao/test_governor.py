@@ -12,14 +12,11 @@ from contracts.chain import advance_time
 from contracts.client import Chain
 from dao.governor import Action, ProposalState, Support, execute, propose, queue, vote
 from tests.conftest import Deployment
+from tests.dao.conftest import stake
 
 
 def _stake(chain: Chain, deployment: Deployment, holder: LocalAccount, amount: int) -> None:
-    addresses = deployment.result.manifest.agents["scribe"]
-    token = chain.contract("AgentToken", addresses.token)
-    stake = chain.contract("AgentStake", addresses.stake)
-    chain.send(token.functions.approve(addresses.stake, amount), holder)
-    chain.send(stake.functions.stake(amount), holder)
+    stake(chain, deployment, holder, amount // 10**18)
 
 
 def _price_change(chain: Chain, deployment: Deployment, price: int) -> Action:
