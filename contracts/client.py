@@ -21,7 +21,12 @@ from web3.types import TxReceipt
 from agents.errors import ChainUnreachableError, TransactionFailedError
 from contracts import artifacts
 
-__all__ = ["Chain", "decode_revert"]
+__all__ = ["GAS_HEADROOM", "GAS_MARGIN", "Chain", "decode_revert"]
+
+GAS_MARGIN = 1.2
+"""Multiplier on every gas estimate."""
+GAS_HEADROOM = 25_000
+"""Gas added on top: a new storage slot costs 20,000 more than an updated one."""
 
 
 @cache
@@ -110,6 +115,10 @@ class Chain:
             data = exc.data if isinstance(exc.data, str) else None
             reason = exc.message or decode_revert(data)
             raise TransactionFailedError(f"{what}: {reason}") from exc
+        # Estimates run against the pending block; state that depends on the block's
+        # timestamp (ERC20Votes checkpoints written in place within one second, pushed
+        # in the next) can cost more when mined, so leave headroom.
+        tx["gas"] = int(tx["gas"] * GAS_MARGIN) + GAS_HEADROOM
         signed = account.sign_transaction(tx)
         tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
         receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash)

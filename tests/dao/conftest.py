@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 from eth_account.signers.local import LocalAccount
@@ -75,19 +74,7 @@ def stake(chain: Chain, deployment: Deployment, holder: LocalAccount, tokens: in
     token = chain.contract("AgentToken", addresses.token)
     staking = chain.contract("AgentStake", addresses.stake)
     chain.send(token.functions.approve(addresses.stake, tokens * TOKEN), holder)
-    # Not chain.send: its gas estimate can run in the previous block's second, where the
-    # stake's ERC20Votes checkpoints update in place; mined a second later they push new
-    # slots and the transaction runs out of gas. A fixed, ample limit avoids that flake.
-    tx: Any = staking.functions.stake(tokens * TOKEN).build_transaction(
-        {
-            "from": holder.address,
-            "nonce": chain.w3.eth.get_transaction_count(holder.address, "pending"),
-            "chainId": chain.chain_id,
-            "gas": 500_000,
-        }
-    )
-    tx_hash = chain.w3.eth.send_raw_transaction(holder.sign_transaction(tx).raw_transaction)
-    assert chain.w3.eth.wait_for_transaction_receipt(tx_hash)["status"] == 1
+    chain.send(staking.functions.stake(tokens * TOKEN), holder)
 
 
 def pass_proposal(
