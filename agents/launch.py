@@ -16,11 +16,12 @@ from agents.database import session_scope
 from agents.errors import DeploymentError
 from agents.records import LaunchedAgent
 from agents.settings import Settings
-from agents.spec import AgentsFile
+from agents.spec import AgentsFile, AgentSpec
+from contracts import uniswap
 from contracts.accounts import DEV_ACCOUNTS, dev_account, resolve_address
 from contracts.client import Chain
-from contracts.deploy import deploy_agent, to_units
-from contracts.manifest import AgentAddresses, Manifest, PendingAgent
+from contracts.deploy import TOKEN_DECIMALS, ZERO_ADDRESS, deploy_agent, to_units
+from contracts.manifest import AgentAddresses, DexAddresses, Manifest, PendingAgent
 from contracts.session import is_local
 
 __all__ = ["LaunchResult", "launch"]
@@ -74,12 +75,16 @@ def launch(
         chain.contract("MockUSDC", manifest.payment_token).functions.decimals().call()
     )
     operator = resolve_address(agents_file.deployment.operator, local=local)
+    manifest.dex = _dex(chain, agents_file, manifest, local, report)
+    save()
+    router = manifest.dex.router if manifest.dex is not None else ZERO_ADDRESS
 
     for name, spec in agents_file.agents.items():
         launched = manifest.agents.get(name)
         if launched is not None and chain.has_code(launched.treasury):
             result.existing.append(name)
             report(f"{name}: already launched (config {launched.config}); nothing to deploy")
+            _seed_pool(chain, name, spec, launched, manifest, local, report)
             continue
         report(f"{name}: launching")
         progress = manifest.pending.setdefault(name, PendingAgent())
@@ -96,6 +101,7 @@ def launch(
             registry=registry,
             operator=operator,
             local=local,
+            router=router,
             progress=progress,
             save=save_progress,
             report=report,
@@ -105,6 +111,7 @@ def launch(
         save()
         result.deployed.append(name)
         report(f"{name}: launched")
+        _seed_pool(chain, name, spec, addresses, manifest, local, report)
     _record(engine, chain.chain_id, manifest.agents)
     return result
 
@@ -143,6 +150,58 @@ def _payment_token(
     address = chain.deploy("MockUSDC").address
     report(f"MockUSDC  {address}")
     return str(address)
+
+
+def _dex(
+    chain: Chain, agents_file: AgentsFile, manifest: Manifest, local: bool, report: Report
+) -> DexAddresses | None:
+    """The Uniswap V2 the buybacks use: the configured router, else (local chains) our own."""
+    configured = agents_file.deployment.dex_router
+    if configured is not None:
+        return uniswap.existing_dex(chain, configured)
+    if not local:
+        report("no DEX configured (deployment.dex_router): buyback shares will accumulate")
+        return None
+    return uniswap.deploy_dex(chain, manifest.dex, report)
+
+
+def _seed_pool(
+    chain: Chain,
+    name: str,
+    spec: AgentSpec,
+    addresses: AgentAddresses,
+    manifest: Manifest,
+    local: bool,
+    report: Report,
+) -> None:
+    """Open the agent's token/USDC pool from dev:0's allocation (local chains; once)."""
+    if spec.liquidity is None or manifest.dex is None or manifest.payment_token is None:
+        return
+    if not local:
+        report(f"{name}: liquidity is seeded on local chains only; add it on the DEX yourself")
+        return
+    usdc_amount = to_units(spec.liquidity.usdc, 6)
+    pool = uniswap.pool_of(chain, manifest.dex, addresses.token, manifest.payment_token)
+    if pool.exists:
+        return
+    provider = dev_account(0)
+    usdc = chain.contract("MockUSDC", manifest.payment_token)
+    # minted on top of dev_funding, so dev:0 keeps its funding like every dev account
+    chain.send(usdc.functions.mint(provider.address, usdc_amount))
+    pool = uniswap.seed_pool(
+        chain,
+        manifest.dex,
+        token=addresses.token,
+        payment_token=manifest.payment_token,
+        token_amount=to_units(spec.liquidity.tokens, TOKEN_DECIMALS),
+        payment_amount=usdc_amount,
+        provider=provider,
+        report=report,
+    )
+    report(
+        f"{name}: pool {pool.address} seeded with {spec.liquidity.tokens} "
+        f"{spec.token.symbol} and {spec.liquidity.usdc} USDC"
+    )
 
 
 def _fund_dev_accounts(chain: Chain, usdc: str, agents_file: AgentsFile, report: Report) -> None:

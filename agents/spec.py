@@ -21,6 +21,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "Allocation",
     "DeploymentSpec",
     "GovernanceSpec",
+    "LiquiditySpec",
     "SkillSpec",
     "SplitSpec",
     "TokenSpec",
@@ -168,6 +170,18 @@ class GovernanceSpec(_Strict):
     """Voting extends by this much when quorum is reached at the last moment."""
 
 
+class LiquiditySpec(_Strict):
+    """The agent token / stablecoin pool launch seeds on the embedded chain's Uniswap V2, so the
+    treasury's buyback-and-burn has a market. The tokens come out of ``dev:0``'s allocation (the
+    deployer adds the liquidity and keeps the LP tokens); the stablecoin is minted MockUSDC. Ignored
+    on other chains, where the operator seeds the pool on the chain's own DEX."""
+
+    tokens: Tokens
+    """Whole agent tokens put in the pool; ``dev:0``'s allocation must cover them."""
+    usdc: Annotated[Decimal, Field(gt=0, decimal_places=6)]
+    """Dollars of stablecoin against them; ``usdc / tokens`` is the opening price."""
+
+
 class AgentSpec(_Strict):
     """One agent: its token, its DAO, and the initial configuration it launches with."""
 
@@ -195,6 +209,9 @@ class AgentSpec(_Strict):
     """The DAO's voting rules."""
     guardian: Holder | None = None
     """Account that may pause the agent in an emergency (and do nothing else)."""
+    liquidity: LiquiditySpec | None = None
+    """Opening pool for buyback-and-burn on the embedded chain's DEX. Unset: no pool (a buyback
+    then has no market and the keeper skips it)."""
 
     @field_validator("system_prompt")
     @classmethod
@@ -226,6 +243,21 @@ class AgentSpec(_Strict):
                 )
         return self
 
+    @field_validator("liquidity")
+    @classmethod
+    def _liquidity_from_dev0(
+        cls, liquidity: LiquiditySpec | None, info: ValidationInfo
+    ) -> LiquiditySpec | None:
+        token = info.data.get("token")
+        if liquidity is None or token is None:
+            return liquidity
+        own = sum((a.amount for a in token.allocations if a.holder == "dev:0"), Decimal(0))
+        if own < liquidity.tokens:
+            raise ValueError(
+                f"liquidity.tokens is {liquidity.tokens} but dev:0's allocation is only {own}"
+            )
+        return liquidity
+
 
 class DeploymentSpec(_Strict):
     """What all agents of this file share."""
@@ -236,6 +268,10 @@ class DeploymentSpec(_Strict):
     """The stablecoin customers pay in. Unset on the embedded chain: launch deploys MockUSDC."""
     dev_funding: Usd = Decimal(10000)
     """Dollars of MockUSDC minted to each of the ten dev accounts on the embedded chain."""
+    dex_router: str | None = Field(default=None, pattern=r"^0x[0-9a-fA-F]{40}$")
+    """A Uniswap V2 Router02 the treasuries buy back through. Unset on the embedded chain: launch
+    deploys Uniswap V2 itself. Unset elsewhere: no DEX, and the buyback share accumulates in each
+    treasury until governance spends it."""
 
 
 class AgentsFile(_Strict):

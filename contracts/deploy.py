@@ -23,7 +23,7 @@ from contracts.accounts import resolve_address
 from contracts.client import Chain
 from contracts.manifest import AgentAddresses, PendingAgent
 
-__all__ = ["TOKEN_DECIMALS", "config_struct", "deploy_agent", "to_units"]
+__all__ = ["TOKEN_DECIMALS", "ZERO_ADDRESS", "config_struct", "deploy_agent", "to_units"]
 
 TOKEN_DECIMALS = 18
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
@@ -69,6 +69,7 @@ def deploy_agent(
     registry: str,
     operator: str,
     local: bool,
+    router: str = ZERO_ADDRESS,
     progress: PendingAgent,
     save: Callable[[PendingAgent], None],
     report: Report,
@@ -76,7 +77,9 @@ def deploy_agent(
     """Deploy (or finish deploying) one agent and hand every right to its timelock.
 
     ``progress`` holds what earlier attempts deployed; ``save`` is called after
-    every new contract so a crash loses nothing.
+    every new contract so a crash loses nothing. ``router`` is the Uniswap V2
+    router the treasury's buyback swaps through (immutable; the zero address
+    for none); ``operator`` is also the treasury's first buyback keeper.
 
     Raises:
         DeploymentError: a step failed; what exists so far is in ``progress``.
@@ -163,7 +166,17 @@ def deploy_agent(
         "treasury",
         "treasury",
         lambda: (
-            chain.deploy("AgentTreasury", payment_token, config, stake, operator, timelock).address
+            chain.deploy(
+                "AgentTreasury",
+                payment_token,
+                config,
+                stake,
+                token,
+                router,
+                operator,
+                operator,
+                timelock,
+            ).address
         ),
     )
     _hand_timelock_to_governor(chain, timelock, governor, report)

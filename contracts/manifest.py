@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["AgentAddresses", "Manifest", "PendingAgent"]
+__all__ = ["AgentAddresses", "DexAddresses", "Manifest", "PendingAgent"]
 
 
 class AgentAddresses(BaseModel):
@@ -43,6 +43,19 @@ class PendingAgent(BaseModel):
     treasury: str | None = None
 
 
+class DexAddresses(BaseModel):
+    """The Uniswap V2 deployment the treasuries' buybacks trade on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    factory: str
+    """UniswapV2Factory."""
+    router: str
+    """UniswapV2Router02, immutable in every treasury launched with it."""
+    weth: str
+    """WETH9 the router was built with."""
+
+
 class Manifest(BaseModel):
     """What one deployment has on one chain."""
 
@@ -52,6 +65,8 @@ class Manifest(BaseModel):
     rpc_url: str
     payment_token: str | None = None
     registry: str | None = None
+    dex: DexAddresses | None = None
+    """Uniswap V2 the buybacks use; None when the chain has none (the buyback share accumulates)."""
     agents: dict[str, AgentAddresses] = Field(default_factory=dict)
     pending: dict[str, PendingAgent] = Field(default_factory=dict)
 

@@ -5,18 +5,22 @@ import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ERC20Burnable} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20Burnable.sol";
 import {AgentConfig} from "./AgentConfig.sol";
 import {AgentStake} from "./AgentStake.sol";
+import {IUniswapV2Router} from "./interfaces/IUniswapV2Router.sol";
 
 /// @title AgentTreasury
 /// @notice Receives the agent's payments (the x402 `payTo`) and splits new income by the governed policy:
 /// stakers (through AgentStake), operator, buyback fund and reserve. Only the owner (the timelock) moves
-/// the reserve and the buyback fund.
+/// the reserve; the buyback fund is spent by the keeper on buyback-and-burn through a Uniswap V2 router,
+/// or by the owner.
 /// @dev Income is counted by balance difference: whatever the treasury holds beyond the reserve and the
 /// buyback fund. Each unit is counted once, because `distribute` either sends it out or books it into
 /// one of those two balances. A token that charges a fee on transfer is handled (income is what arrived,
 /// recipients bear the fee); a token that returns false or reverts makes `distribute` revert and leaves
-/// the income pending.
+/// the income pending. The keeper is trusted to choose `minOut` (from an off-chain quote and a slippage
+/// bound): it can only ever turn the buyback fund into burned agent tokens, never pay itself.
 contract AgentTreasury is Ownable, ReentrancyGuard {
     using SafeERC20 for IERC20;
 
@@ -28,9 +32,16 @@ contract AgentTreasury is Ownable, ReentrancyGuard {
     AgentConfig public immutable config;
     /// @notice Where the stakers' share goes.
     AgentStake public immutable stake;
+    /// @notice The agent's token, bought back and burned.
+    ERC20Burnable public immutable agentToken;
+    /// @notice Uniswap V2 router the buyback swaps through; address(0) when the chain has no DEX (the
+    /// buyback fund then accumulates until governance spends it).
+    IUniswapV2Router public immutable router;
 
     /// @notice Receives the operator share (pays compute and gas).
     address public operator;
+    /// @notice The only account that may call {buyback}.
+    address public keeper;
     /// @notice Payment-token amount held as reserve; spent only by the owner.
     uint256 public reserveBalance;
     /// @notice Payment-token amount set aside for buyback-and-burn.
@@ -45,6 +56,10 @@ contract AgentTreasury is Ownable, ReentrancyGuard {
     uint256 public totalToBuyback;
     /// @notice Income ever booked into the reserve.
     uint256 public totalToReserve;
+    /// @notice Payment token ever swapped by {buyback}.
+    uint256 public totalBoughtBack;
+    /// @notice Agent tokens ever burned by {buyback}.
+    uint256 public totalBurned;
 
     /// @notice Emitted by every `distribute` that found income.
     event Distributed(
@@ -56,32 +71,57 @@ contract AgentTreasury is Ownable, ReentrancyGuard {
     event BuybackSpent(address indexed to, uint256 amount);
     /// @notice Emitted when the owner replaced the operator.
     event OperatorChanged(address indexed previousOperator, address indexed newOperator);
+    /// @notice Emitted when the owner replaced the keeper.
+    event KeeperChanged(address indexed previousKeeper, address indexed newKeeper);
+    /// @notice Emitted by every {buyback}: `amountIn` of the fund bought `tokensBurned`, all burned.
+    event BuybackExecuted(uint256 amountIn, uint256 tokensBurned);
 
     error AgentTreasuryZeroAddress();
+    error AgentTreasuryZeroAmount();
+    error AgentTreasuryTokenMismatch();
+    error AgentTreasuryNoDex();
+    error AgentTreasuryNotKeeper(address account);
+    error AgentTreasuryInsufficientOutput(uint256 received, uint256 minOut);
     error AgentTreasuryInsufficientReserve(uint256 requested, uint256 available);
     error AgentTreasuryInsufficientBuyback(uint256 requested, uint256 available);
 
     /// @param paymentToken_ The token customers pay in.
     /// @param config_ The agent's AgentConfig (source of the split).
     /// @param stake_ The agent's AgentStake (rewardToken must be `paymentToken_`).
+    /// @param agentToken_ The agent's token (the token `stake_` stakes).
+    /// @param router_ Uniswap V2 router for the buyback, or address(0) for none.
     /// @param operator_ Receives the operator share.
+    /// @param keeper_ May call {buyback} (the operator's account, usually).
     /// @param owner_ The agent's timelock.
     constructor(
         IERC20 paymentToken_,
         AgentConfig config_,
         AgentStake stake_,
+        ERC20Burnable agentToken_,
+        IUniswapV2Router router_,
         address operator_,
+        address keeper_,
         address owner_
     ) Ownable(owner_) {
         if (
             address(paymentToken_) == address(0) || address(config_) == address(0)
-                || address(stake_) == address(0) || operator_ == address(0)
+                || address(stake_) == address(0) || address(agentToken_) == address(0)
+                || operator_ == address(0) || keeper_ == address(0)
         ) revert AgentTreasuryZeroAddress();
+        // the buyback burns what the stakers stake, and must never swap the payment token for itself
+        if (address(stake_.token()) != address(agentToken_) || address(agentToken_) == address(paymentToken_))
+        {
+            revert AgentTreasuryTokenMismatch();
+        }
         paymentToken = paymentToken_;
         config = config_;
         stake = stake_;
+        agentToken = agentToken_;
+        router = router_;
         operator = operator_;
+        keeper = keeper_;
         emit OperatorChanged(address(0), operator_);
+        emit KeeperChanged(address(0), keeper_);
     }
 
     /// @notice Splits the income that arrived since the last call by `config.split()`. Anyone may call.
@@ -133,6 +173,48 @@ contract AgentTreasury is Ownable, ReentrancyGuard {
         buybackBalance = available - amount;
         paymentToken.safeTransfer(to, amount);
         emit BuybackSpent(to, amount);
+    }
+
+    /// @notice Swaps `amountIn` of the buyback fund for the agent's token through the router and burns
+    /// every token that arrived. Keeper only.
+    /// @param amountIn Payment-token amount to spend, at most {buybackBalance}.
+    /// @param minOut Fewest agent tokens to accept (from an off-chain quote minus a slippage bound).
+    /// @param deadline Unix time after which the router refuses the swap.
+    /// @return burned Agent tokens bought and burned.
+    function buyback(uint256 amountIn, uint256 minOut, uint256 deadline)
+        external
+        nonReentrant
+        returns (uint256 burned)
+    {
+        if (msg.sender != keeper) revert AgentTreasuryNotKeeper(msg.sender);
+        IUniswapV2Router dex = router;
+        if (address(dex) == address(0)) revert AgentTreasuryNoDex();
+        if (amountIn == 0) revert AgentTreasuryZeroAmount();
+        uint256 available = buybackBalance;
+        if (amountIn > available) revert AgentTreasuryInsufficientBuyback(amountIn, available);
+        buybackBalance = available - amountIn;
+        totalBoughtBack += amountIn;
+
+        address[] memory path = new address[](2);
+        path[0] = address(paymentToken);
+        path[1] = address(agentToken);
+        uint256 before = agentToken.balanceOf(address(this));
+        paymentToken.forceApprove(address(dex), amountIn);
+        dex.swapExactTokensForTokens(amountIn, minOut, path, address(this), deadline);
+        // what arrived, not what the router reports: agent tokens sent here by anyone else stay unburned
+        burned = agentToken.balanceOf(address(this)) - before;
+        if (burned < minOut) revert AgentTreasuryInsufficientOutput(burned, minOut);
+        totalBurned += burned;
+        agentToken.burn(burned);
+        emit BuybackExecuted(amountIn, burned);
+    }
+
+    /// @notice Replaces the keeper that may call {buyback}. Owner (timelock) only.
+    function setKeeper(address newKeeper) external onlyOwner {
+        if (newKeeper == address(0)) revert AgentTreasuryZeroAddress();
+        address previous = keeper;
+        keeper = newKeeper;
+        emit KeeperChanged(previous, newKeeper);
     }
 
     /// @notice Replaces the operator that receives the operator share. Owner (timelock) only.

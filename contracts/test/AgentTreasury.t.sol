@@ -17,6 +17,7 @@ import {ReturnsFalseToken} from "./mocks/ReturnsFalseToken.sol";
 import {MissingReturnToken} from "./mocks/MissingReturnToken.sol";
 import {ShrinkingToken} from "./mocks/ShrinkingToken.sol";
 import {ReentrantToken} from "./mocks/ReentrantToken.sol";
+import {IUniswapV2Router} from "../src/interfaces/IUniswapV2Router.sol";
 
 interface IMintable {
     function mint(address to, uint256 amount) external;
@@ -29,9 +30,13 @@ contract AgentTreasuryTest is Test {
     event ReserveSpent(address indexed to, uint256 amount);
     event BuybackSpent(address indexed to, uint256 amount);
     event OperatorChanged(address indexed previousOperator, address indexed newOperator);
+    event KeeperChanged(address indexed previousKeeper, address indexed newKeeper);
+
+    IUniswapV2Router internal constant NO_DEX = IUniswapV2Router(address(0));
 
     address internal timelock = makeAddr("timelock");
     address internal operator = makeAddr("operator");
+    address internal keeper = makeAddr("keeper");
     address internal alice = makeAddr("alice");
     address internal customer = makeAddr("customer");
     address internal stranger = makeAddr("stranger");
@@ -57,7 +62,7 @@ contract AgentTreasuryTest is Test {
 
     function _deploy(IERC20 payment) internal returns (AgentStake s, AgentTreasury t) {
         s = new AgentStake(IERC20(address(token)), payment, "Staked Agent", "sAGT");
-        t = new AgentTreasury(payment, cfg, s, operator, timelock);
+        t = new AgentTreasury(payment, cfg, s, token, NO_DEX, operator, keeper, timelock);
     }
 
     function _stake(AgentStake s, uint256 amount) internal {
@@ -98,7 +103,10 @@ contract AgentTreasuryTest is Test {
         assertEq(address(treasury.paymentToken()), address(usdc));
         assertEq(address(treasury.config()), address(cfg));
         assertEq(address(treasury.stake()), address(stake));
+        assertEq(address(treasury.agentToken()), address(token));
+        assertEq(address(treasury.router()), address(0));
         assertEq(treasury.operator(), operator);
+        assertEq(treasury.keeper(), keeper);
         assertEq(treasury.owner(), timelock);
         assertEq(treasury.reserveBalance(), 0);
         assertEq(treasury.pendingIncome(), 0);
@@ -107,15 +115,29 @@ contract AgentTreasuryTest is Test {
     function testConstructorRevertsZeroAddresses() public {
         IERC20 p = IERC20(address(usdc));
         vm.expectRevert(AgentTreasury.AgentTreasuryZeroAddress.selector);
-        new AgentTreasury(IERC20(address(0)), cfg, stake, operator, timelock);
+        new AgentTreasury(IERC20(address(0)), cfg, stake, token, NO_DEX, operator, keeper, timelock);
         vm.expectRevert(AgentTreasury.AgentTreasuryZeroAddress.selector);
-        new AgentTreasury(p, AgentConfig(address(0)), stake, operator, timelock);
+        new AgentTreasury(p, AgentConfig(address(0)), stake, token, NO_DEX, operator, keeper, timelock);
         vm.expectRevert(AgentTreasury.AgentTreasuryZeroAddress.selector);
-        new AgentTreasury(p, cfg, AgentStake(address(0)), operator, timelock);
+        new AgentTreasury(p, cfg, AgentStake(address(0)), token, NO_DEX, operator, keeper, timelock);
         vm.expectRevert(AgentTreasury.AgentTreasuryZeroAddress.selector);
-        new AgentTreasury(p, cfg, stake, address(0), timelock);
+        new AgentTreasury(p, cfg, stake, AgentToken(address(0)), NO_DEX, operator, keeper, timelock);
+        vm.expectRevert(AgentTreasury.AgentTreasuryZeroAddress.selector);
+        new AgentTreasury(p, cfg, stake, token, NO_DEX, address(0), keeper, timelock);
+        vm.expectRevert(AgentTreasury.AgentTreasuryZeroAddress.selector);
+        new AgentTreasury(p, cfg, stake, token, NO_DEX, operator, address(0), timelock);
         vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableInvalidOwner.selector, address(0)));
-        new AgentTreasury(p, cfg, stake, operator, address(0));
+        new AgentTreasury(p, cfg, stake, token, NO_DEX, operator, keeper, address(0));
+    }
+
+    function testConstructorRevertsTokenMismatch() public {
+        address[] memory holders = new address[](1);
+        holders[0] = alice;
+        uint256[] memory amounts = new uint256[](1);
+        amounts[0] = 1;
+        AgentToken other = new AgentToken("Other", "OTH", holders, amounts);
+        vm.expectRevert(AgentTreasury.AgentTreasuryTokenMismatch.selector);
+        new AgentTreasury(IERC20(address(usdc)), cfg, stake, other, NO_DEX, operator, keeper, timelock);
     }
 
     // ---------------------------------------------------------------- distribute
@@ -336,6 +358,39 @@ contract AgentTreasuryTest is Test {
         vm.expectRevert(AgentTreasury.AgentTreasuryZeroAddress.selector);
         vm.prank(timelock);
         treasury.setOperator(address(0));
+    }
+
+    // ---------------------------------------------------------------- keeper, buyback without a DEX
+
+    function testSetKeeper() public {
+        vm.expectEmit(true, true, false, false, address(treasury));
+        emit KeeperChanged(keeper, stranger);
+        vm.prank(timelock);
+        treasury.setKeeper(stranger);
+        assertEq(treasury.keeper(), stranger);
+    }
+
+    function testSetKeeperReverts() public {
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, keeper));
+        vm.prank(keeper);
+        treasury.setKeeper(keeper);
+        vm.expectRevert(AgentTreasury.AgentTreasuryZeroAddress.selector);
+        vm.prank(timelock);
+        treasury.setKeeper(address(0));
+    }
+
+    /// Without a DEX the buyback share accumulates and only governance can spend it.
+    function testBuybackWithoutDexRevertsAndFundAccumulates() public {
+        _pay(address(usdc), address(treasury), 1_000_000);
+        treasury.distribute();
+        _pay(address(usdc), address(treasury), 1_000_000);
+        treasury.distribute();
+        assertEq(treasury.buybackBalance(), 200_000);
+        vm.expectRevert(AgentTreasury.AgentTreasuryNoDex.selector);
+        vm.prank(keeper);
+        treasury.buyback(100_000, 0, block.timestamp);
+        assertEq(treasury.buybackBalance(), 200_000);
+        _assertBooks(treasury);
     }
 
     function testPendingIncome() public {

@@ -24,6 +24,7 @@ from contracts.deploy import (
     config_struct,
 )
 from contracts.manifest import Manifest
+from contracts.uniswap import pair_address, pool_of, router
 from tests.conftest import SAMPLE_AGENTS, Deployment, settings_for
 
 DEPLOYER = dev_account(0).address
@@ -112,6 +113,33 @@ def test_second_launch_deploys_nothing(deployment: Deployment, chain: Chain) -> 
     assert chain.w3.eth.get_transaction_count(DEPLOYER) == nonce
     assert again.manifest.agents == deployment.result.manifest.agents
     assert any("already launched" in line for line in lines)
+
+
+def test_launch_deploys_uniswap_and_seeds_each_pool(deployment: Deployment, chain: Chain) -> None:
+    manifest = deployment.result.manifest
+    assert manifest.dex is not None
+    saved = Manifest.load(deployment.settings.manifest_path)
+    assert saved is not None
+    assert saved.dex == manifest.dex
+    uni = router(chain, manifest.dex.router)
+    assert uni.functions.factory().call() == manifest.dex.factory
+    assert uni.functions.WETH().call() == manifest.dex.weth
+    usdc = str(manifest.payment_token)
+    for name, tokens, dollars in (("scribe", 100_000, 5_000), ("auditor", 200_000, 4_000)):
+        addresses = manifest.agents[name]
+        treasury = chain.contract("AgentTreasury", addresses.treasury)
+        assert treasury.functions.router().call() == manifest.dex.router
+        assert treasury.functions.agentToken().call() == addresses.token
+        assert treasury.functions.keeper().call() == DEPLOYER  # the operator, dev:0
+        pool = pool_of(chain, manifest.dex, addresses.token, usdc)
+        assert pool.address == pair_address(manifest.dex.factory, addresses.token, usdc)
+        assert pool.token_reserve == tokens * 10**18
+        assert pool.payment_reserve == dollars * 10**6
+        # the pool's tokens came out of dev:0's allocation
+        token = chain.contract("AgentToken", addresses.token)
+        spec = deployment.agents_file.agents[name]
+        allocated = next(a.amount for a in spec.token.allocations if a.holder == "dev:0")
+        assert token.functions.balanceOf(DEPLOYER).call() == (int(allocated) - tokens) * 10**18
 
 
 class _CrashError(Exception):

@@ -102,3 +102,35 @@ def test_empty_and_missing_files(tmp_path: Path) -> None:
     assert "empty" in _error("")
     with pytest.raises(ConfigFileError, match="cannot read"):
         load_agents_file(tmp_path / "nope.yaml")
+
+
+def test_liquidity_is_optional_and_parsed() -> None:
+    agents = parse_agents_yaml(SAMPLE).agents
+    liquidity = agents["scribe"].liquidity
+    assert liquidity is not None
+    assert liquidity.tokens == Decimal(100000)
+    assert liquidity.usdc == Decimal(5000)
+    without = SAMPLE.replace("    liquidity: {tokens: 100000, usdc: 5000}\n", "")
+    assert parse_agents_yaml(without).agents["scribe"].liquidity is None
+
+
+def test_liquidity_beyond_dev0_allocation_names_the_agent() -> None:
+    bad = SAMPLE.replace("liquidity: {tokens: 100000,", "liquidity: {tokens: 250001,")
+    line = 1 + bad.splitlines().index("    liquidity: {tokens: 250001, usdc: 5000}")
+    message = _error(bad)
+    assert (
+        f"agents.yaml:{line}: agents.scribe.liquidity: liquidity.tokens is 250001 but dev:0's "
+        "allocation is only 250000"
+    ) in message
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "field"),
+    [
+        ("usdc: 5000}", "usdc: 0}", "agents.scribe.liquidity.usdc"),
+        ("usdc: 5000}", "usdc: 5000, pool: 1}", "agents.scribe.liquidity.pool"),
+        ("dev_funding: 10000", "dev_funding: 10000\n  dex_router: 0x12", "deployment.dex_router"),
+    ],
+)
+def test_bad_liquidity_or_router_is_refused(before: str, after: str, field: str) -> None:
+    assert f": {field}: " in _error(SAMPLE.replace(before, after, 1))

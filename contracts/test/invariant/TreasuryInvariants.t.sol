@@ -10,6 +10,7 @@ import {AgentTreasury} from "../../src/AgentTreasury.sol";
 import {MockUSDC} from "../../src/MockUSDC.sol";
 import {ConfigFixture} from "../utils/ConfigFixture.sol";
 import {FeeOnTransferToken} from "../mocks/FeeOnTransferToken.sol";
+import {UniswapV2} from "../utils/UniswapV2.sol";
 
 interface IMintable {
     function mint(address to, uint256 amount) external;
@@ -31,6 +32,8 @@ contract TreasuryHandler is Test {
     uint256 public ghostDistributed; // sum of distribute() return values
     uint256 public ghostReserveSpent;
     uint256 public ghostBuybackSpent;
+    uint256 public ghostBoughtBack; // payment token swapped by buyback()
+    uint256 public ghostBurned; // sum of buyback() return values
 
     constructor(AgentTreasury treasury_, AgentToken token_, address minter_, address[] memory actors_) {
         treasury = treasury_;
@@ -94,6 +97,17 @@ contract TreasuryHandler is Test {
         ghostBuybackSpent += amount;
     }
 
+    /// The keeper buys back with the loosest bound (minOut 0): whatever the price, the books must hold.
+    function buyback(uint256 amount) external {
+        amount = _bound(amount, 0, treasury.buybackBalance());
+        if (amount == 0) return;
+        vm.prank(treasury.keeper());
+        try treasury.buyback(amount, 0, block.timestamp) returns (uint256 burned) {
+            ghostBoughtBack += amount;
+            ghostBurned += burned;
+        } catch {} // e.g. a fee-on-transfer payment token fails Uniswap's K check; nothing moves
+    }
+
     function setSplit(uint16 a, uint16 b, uint16 c) external {
         a = uint16(_bound(a, 0, 10_000));
         b = uint16(_bound(b, 0, 10_000 - a));
@@ -106,7 +120,10 @@ contract TreasuryHandler is Test {
 abstract contract TreasuryInvariantBase is Test {
     address internal timelock = makeAddr("timelock");
     address internal operator = makeAddr("operator");
+    uint256 internal constant POOL_TOKENS = 1_000_000e18;
     AgentTreasury internal treasury;
+    AgentToken internal token;
+    uint256 internal initialSupply;
     AgentStake internal stake;
     IERC20 internal payment;
     TreasuryHandler internal handler;
@@ -117,19 +134,35 @@ abstract contract TreasuryInvariantBase is Test {
         address minter;
         (payment, minter) = _paymentToken();
         address[] memory actors = new address[](3);
-        uint256[] memory amounts = new uint256[](3);
+        address[] memory holders = new address[](4);
+        uint256[] memory amounts = new uint256[](4);
         for (uint256 i; i < 3; ++i) {
-            actors[i] = makeAddr(string(abi.encodePacked("staker", i)));
+            actors[i] = holders[i] = makeAddr(string(abi.encodePacked("staker", i)));
             amounts[i] = 1_000_000e18;
         }
-        AgentToken token = new AgentToken("Agent", "AGT", actors, amounts);
+        (holders[3], amounts[3]) = (address(this), POOL_TOKENS);
+        token = new AgentToken("Agent", "AGT", holders, amounts);
+        initialSupply = token.totalSupply();
         AgentConfig cfg = new AgentConfig(
             timelock, address(0), ConfigFixture.FLOOR, ConfigFixture.CEILING, ConfigFixture.defaultConfig()
         );
         stake = new AgentStake(IERC20(address(token)), payment, "Staked Agent", "sAGT");
-        treasury = new AgentTreasury(payment, cfg, stake, operator, timelock);
+        UniswapV2.Dex memory dex = UniswapV2.deploy();
+        treasury = new AgentTreasury(payment, cfg, stake, token, dex.router, operator, operator, timelock);
+        _seedPool(dex, minter);
         handler = new TreasuryHandler(treasury, token, minter, actors);
         targetContract(address(handler));
+    }
+
+    function _seedPool(UniswapV2.Dex memory dex, address minter) private {
+        vm.prank(minter);
+        IMintable(address(payment)).mint(address(this), 50_000e6);
+        token.approve(address(dex.router), POOL_TOKENS);
+        payment.approve(address(dex.router), 50_000e6);
+        dex.router
+            .addLiquidity(
+                address(token), address(payment), POOL_TOKENS, 50_000e6, 0, 0, address(this), block.timestamp
+            );
     }
 
     /// Every unit that arrived is counted exactly once: distributed, or still pending.
@@ -155,7 +188,18 @@ abstract contract TreasuryInvariantBase is Test {
 
     function invariantReserveAndBuybackTracked() public view {
         assertEq(treasury.reserveBalance(), treasury.totalToReserve() - handler.ghostReserveSpent());
-        assertEq(treasury.buybackBalance(), treasury.totalToBuyback() - handler.ghostBuybackSpent());
+        assertEq(
+            treasury.buybackBalance(),
+            treasury.totalToBuyback() - handler.ghostBuybackSpent() - handler.ghostBoughtBack()
+        );
+        assertEq(treasury.totalBoughtBack(), handler.ghostBoughtBack());
+    }
+
+    /// The supply only ever drops, and by exactly what the buybacks burned.
+    function invariantSupplyDropsByBurned() public view {
+        assertEq(treasury.totalBurned(), handler.ghostBurned());
+        assertEq(token.totalSupply(), initialSupply - handler.ghostBurned());
+        assertEq(token.balanceOf(address(treasury)), 0);
     }
 
     function invariantStakeSolvent() public view {

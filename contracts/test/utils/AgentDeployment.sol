@@ -11,6 +11,7 @@ import {AgentTimelock} from "../../src/AgentTimelock.sol";
 import {AgentToken} from "../../src/AgentToken.sol";
 import {AgentTreasury} from "../../src/AgentTreasury.sol";
 import {MockUSDC} from "../../src/MockUSDC.sol";
+import {IUniswapV2Router} from "../../src/interfaces/IUniswapV2Router.sol";
 import {ConfigFixture} from "./ConfigFixture.sol";
 
 /// @notice Deploys one agent's full set the way launch does, and stakes for the holders.
@@ -56,7 +57,16 @@ abstract contract AgentDeployment is Test {
             ConfigFixture.CEILING,
             ConfigFixture.defaultConfig()
         );
-        treasury = new AgentTreasury(IERC20(address(usdc)), cfg, stake, operator, address(timelock));
+        treasury = new AgentTreasury(
+            IERC20(address(usdc)),
+            cfg,
+            stake,
+            token,
+            IUniswapV2Router(address(0)),
+            operator,
+            operator,
+            address(timelock)
+        );
         timelock.grantRole(timelock.PROPOSER_ROLE(), address(governor));
         timelock.grantRole(timelock.CANCELLER_ROLE(), address(governor));
         timelock.renounceRole(timelock.DEFAULT_ADMIN_ROLE(), address(this));
