@@ -27,6 +27,7 @@ from x402.http import (
 )
 from x402.schemas import SettleResponse
 
+import dao.api
 from agents.errors import (
     AgentPausedError,
     PaymentInUseError,
@@ -234,6 +235,8 @@ def create_app(runtime: Runtime) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    app.include_router(dao.api.router)
+    app.dependency_overrides[dao.api.get_engine] = lambda: runtime.tasks.engine
 
     @app.exception_handler(HTTPException)
     async def http_problem(_: Request, exc: HTTPException) -> JSONResponse:

@@ -1,13 +1,16 @@
 """The runtime: every launched agent, served with the live config its chain holds.
 
-One process serves all agents of the deployment manifest. Each agent's config is
-read from its AgentConfig contract at start (never from agents.yaml) and replaced
-only through :meth:`Runtime.apply_config`, which refuses a config this runtime
-cannot run and keeps the last good one.
+One process serves all agents of the deployment manifest. Each agent's config
+comes from the chain, never from agents.yaml: at start the last version this
+runtime accepted (the database's config history) or else AgentConfig itself; after
+that, the chain sync (:class:`dao.sync.ConfigSync`, polled by the scheduler) hands
+every new version to :meth:`Runtime.apply_config`, which refuses a config this
+runtime cannot run and keeps the last good one.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import threading
@@ -26,6 +29,8 @@ from agents.settings import Settings
 from agents.tasks import Task, TaskStore
 from contracts.client import Chain
 from contracts.manifest import AgentAddresses, Manifest
+from dao.history import last_accepted
+from dao.sync import ConfigSync
 from treasury.facilitator import open_facilitator
 from treasury.payments import Payments, PaymentToken, network_of
 
@@ -93,12 +98,22 @@ class Runtime:
         self._rejected: dict[str, list[RejectedConfig]] = {}
         self._agents: dict[str, ServedAgent] = {}
         self._scheduler: BackgroundScheduler | None = None
+        engine = tasks.engine
         for name, addresses in manifest.agents.items():
-            live = read_live_config(chain.contract("AgentConfig", addresses.config))
+            live = last_accepted(engine, name, chain.chain_id) or read_live_config(
+                chain.contract("AgentConfig", addresses.config)
+            )
             self._agents[name] = ServedAgent(name, addresses, live)
             problem = config_problem(live)
             if problem is not None:  # nothing better to fall back to; hires will fail unpaid
                 self._reject(name, live, problem)
+        self.sync = ConfigSync(
+            chain.rpc_url,
+            engine,
+            manifest.agents,
+            self.apply_config,
+            confirmations=settings.confirmations,
+        )
 
     @classmethod
     def open(cls, settings: Settings, chain: Chain, engine: Engine) -> Runtime:
@@ -172,29 +187,30 @@ class Runtime:
         log.info("%s: now serving config v%s (%s)", name, live.version, live.config_hash[:10])
         return None
 
-    def refresh_configs(self) -> None:
-        """Read every agent's config from chain and apply what changed (a periodic job)."""
-        for name, served in self.agents.items():
-            try:
-                live = read_live_config(self.chain.contract("AgentConfig", served.addresses.config))
-            except Exception as exc:  # an RPC hiccup must not kill the scheduler
-                log.warning("%s: cannot read config from chain: %s", name, exc)
-                continue
-            already_refused = any(r.config_hash == live.config_hash for r in self.rejected(name))
-            if live.config_hash != served.live.config_hash and not already_refused:
-                self.apply_config(name, live)
+    def sync_configs(self) -> None:
+        """Apply the config versions the chain gained since the last sync (a periodic job).
+
+        An unreachable node is logged, not raised: the sync resumes from its cursor.
+        """
+        try:
+            self.sync.poll_once()
+        except Exception as exc:  # an RPC outage must not kill the scheduler
+            log.warning("config sync: %s", exc)
 
     def task(self, task_id: str) -> Task | None:
         """A task by id."""
         return self.tasks.get(task_id)
 
     async def start(self) -> None:
-        """Resolve tasks a crash left in flight, then start the periodic jobs."""
+        """Resolve tasks a crash left in flight, catch up with the chain's config
+        versions, then start the periodic jobs."""
         from agents.recovery import recover
         from agents.scheduler import start_scheduler
 
         for task in await recover(self.tasks, self.payments):
             log.info("recovered task %s (%s/%s): %s", task.id, task.agent, task.skill, task.state)
+        # Before serving: a version executed while the runtime was down is live at once.
+        await asyncio.to_thread(self.sync_configs)
         self._scheduler = start_scheduler(self)
 
     async def stop(self) -> None:

@@ -1,7 +1,7 @@
 """The runtime's periodic jobs (APScheduler, in a background thread).
 
-For now one job: re-read every agent's live config from chain and apply what
-changed. The chain sync of the dao package replaces it with an event-driven one.
+Jobs: the chain sync of every agent's AgentConfig events (new config versions
+go live without a restart).
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ def start_scheduler(runtime: Runtime) -> BackgroundScheduler:
     # coalesce + one instance: a slow chain makes the job skip beats, never pile up.
     scheduler = BackgroundScheduler(job_defaults={"coalesce": True, "max_instances": 1})
     scheduler.add_job(
-        runtime.refresh_configs,
+        runtime.sync_configs,
         "interval",
-        seconds=runtime.settings.config_refresh_seconds,
-        id="config-refresh",
-        name="re-read live configs from chain",
+        seconds=runtime.settings.config_sync_seconds,
+        id="config-sync",
+        name="apply new AgentConfig versions",
     )
     scheduler.start()
     return scheduler

@@ -60,8 +60,9 @@ class Settings(BaseSettings):
     payment_timeout: int = Field(default=300, ge=30)
     """Seconds a customer's payment authorization stays valid (x402 ``maxTimeoutSeconds``)."""
 
-    config_refresh_seconds: float = Field(default=5.0, gt=0)
-    """How often the runtime re-reads every agent's live config from chain."""
+    config_sync_seconds: float = Field(default=1.0, gt=0)
+    """How often the runtime polls the chain for new AgentConfig versions (one cheap
+    ``eth_blockNumber`` call when nothing happened)."""
 
     @property
     def embedded_chain(self) -> bool:

@@ -4,7 +4,7 @@ Run: ``.venv/bin/python -m benchmarks.governance [--runs 20] [--interval SECONDS
 Starts its own anvil, launches the sample agents.yaml, then 20 times: propose a new
 ``summarize`` price, vote, queue and execute it (time advanced on the local chain),
 while a :class:`dao.sync.ConfigSync` polls in a background thread at the runtime's
-interval (``Settings.config_refresh_seconds`` unless ``--interval`` says otherwise);
+interval (``Settings.config_sync_seconds`` unless ``--interval`` says otherwise);
 each execute waits a random fraction of the interval first, so runs sample every
 phase of the poll instead of locking onto one.
 Prints the median and worst latency, measured from the moment the executor holds the
@@ -91,7 +91,7 @@ def main() -> None:
             rpc_url=node.rpc_url,
             deployer_key=SecretStr(Web3.to_hex(dev_account(0).key)),
         )
-        interval = args.interval or float(getattr(settings, "config_refresh_seconds", 1.0))
+        interval = args.interval or float(getattr(settings, "config_sync_seconds", 1.0))
         chain = Chain(node.rpc_url, dev_account(0))
         engine = open_database(settings)
         spec = load_agents_file(ROOT / "agents.yaml")

@@ -72,3 +72,8 @@ def chain(deployment: Deployment) -> Iterator[Chain]:
         yield deployment.chain
     finally:
         provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
+
+
+from tests.support.live_server import LiveServer, live  # noqa: E402  (a shared fixture)
+
+__all__ = ["Deployment", "LiveServer", "live"]

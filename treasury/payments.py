@@ -147,6 +147,10 @@ def _nonce(value: Any) -> str:
     return "0x" + raw.hex()
 
 
+CLOCK_CACHE_SECONDS = 1.0
+"""How long a reading of the chain's clock lead is reused."""
+
+
 class Payments:
     """Prices to x402 requirements, and payments to money in a treasury."""
 
@@ -159,6 +163,21 @@ class Payments:
         self.timeout = timeout
         self.network = network_of(chain.chain_id)
         self._contract = chain.contract("MockUSDC", token.address)
+        self._lead = (0, -CLOCK_CACHE_SECONDS)  # (seconds, monotonic time it was read)
+
+    def chain_lead(self) -> int:
+        """Seconds the chain's clock runs ahead of this machine's (0 when behind).
+
+        Authorizations are checked by the token against block time, and customers date
+        them by their own clock. On a local chain moved forward (``--wait``), the lead
+        is real; requirements widen the window by it and checks use chain time.
+        """
+        lead, read_at = self._lead
+        if time.monotonic() - read_at >= CLOCK_CACHE_SECONDS:
+            block_time = int(self.chain.w3.eth.get_block("latest")["timestamp"])
+            lead = max(0, block_time - int(time.time()))
+            self._lead = (lead, time.monotonic())
+        return lead
 
     def requirements(self, pay_to: str, amount: int) -> PaymentRequirements:
         """What paying ``amount`` units to ``pay_to`` takes."""
@@ -168,7 +187,7 @@ class Payments:
             asset=self.token.address,
             amount=str(amount),
             pay_to=Web3.to_checksum_address(pay_to),
-            max_timeout_seconds=self.timeout,
+            max_timeout_seconds=self.timeout + self.chain_lead(),
             extra={"name": self.token.name, "version": self.token.version},
         )
 
@@ -232,7 +251,7 @@ class Payments:
                     f"authorizes {self.token.dollars(value)} {self.token.symbol}, "
                     f"the price is {self.token.dollars(price)} {self.token.symbol}",
                 )
-        now = time.time() if now is None else now
+        now = time.time() + self.chain_lead() if now is None else now
         if auth.valid_before < now + EXPIRY_MARGIN:
             raise PaymentRejectedError(
                 "expired", f"the authorization expired (validBefore {auth.valid_before})"

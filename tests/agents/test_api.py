@@ -297,7 +297,7 @@ async def test_a_paused_agent_takes_no_payments(
 ) -> None:
     config = chain.contract("AgentConfig", runtime.agent("scribe").addresses.config)
     chain.send(config.functions.pause(), signer=dev_account(9))  # the guardian
-    runtime.refresh_configs()
+    runtime.sync_configs()
     before = balance(runtime, CUSTOMER_ADDRESS)
     async with paying_client(CUSTOMER, transport, BASE) as customer:
         response = await customer.post("/agents/scribe/skills/summarize", json={"input": "x"})

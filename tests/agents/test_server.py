@@ -4,64 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from eth_typing import HexStr
 from typer.testing import CliRunner
 from web3 import Web3
 from x402.schemas import PaymentPayload, PaymentRequirements
 
-from agents.api import create_app
 from agents.cli import app as cli
 from agents.customer import describe_agent, hire_over_http
-from agents.database import open_database
-from agents.runtime import Runtime
-from agents.settings import Settings
 from agents.tasks import TaskState
 from contracts.accounts import dev_account
-from contracts.chain import free_port
-from contracts.client import Chain
-from tests.conftest import Deployment
+from tests.support.live_server import LiveServer
 
 runner = CliRunner()
-
-
-@dataclass
-class LiveServer:
-    url: str
-    runtime: Runtime
-    settings: Settings
-    server: uvicorn.Server
-
-
-@pytest.fixture
-def live(deployment: Deployment, chain: Chain, tmp_path: Path) -> Iterator[LiveServer]:
-    port = free_port()
-    settings = deployment.settings.model_copy(
-        update={"database_url": f"sqlite:///{tmp_path / 'runtime.db'}", "api_port": port}
-    )
-    runtime = Runtime.open(settings, chain, open_database(settings))
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield LiveServer(f"http://127.0.0.1:{port}", runtime, settings, server)
-    finally:
-        server.should_exit = True
-        thread.join(30)
 
 
 def env(live: LiveServer) -> dict[str, str]:
