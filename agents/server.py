@@ -31,6 +31,8 @@ def serve(settings: Settings, chain: Chain, engine: Engine) -> None:
         AgentDaoError: nothing launched, or the server could not start.
     """
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
+    # One line a second saying the sync ran is noise; its warnings still show.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     runtime = Runtime.open(settings, chain, engine)
     config = uvicorn.Config(
         create_app(runtime),
