@@ -9,7 +9,9 @@ facilitator spoken to over x402's HTTP protocol.
 from __future__ import annotations
 
 import asyncio
-from typing import Protocol
+import threading
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from web3 import Web3
 from x402 import x402FacilitatorSync
@@ -42,6 +44,27 @@ class Facilitator(Protocol):
     async def aclose(self) -> None: ...
 
 
+class _ContractCache:
+    """The x402 signer builds a web3 contract for every read and settlement, and web3
+    validates and hashes the whole ABI each time (a quarter of a settlement's CPU in a
+    profile); the same address and ABI give the same contract, so build it once."""
+
+    def __init__(self, make: Callable[..., Any]) -> None:
+        self._make = make
+        self._built: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, address: str | None = None, abi: Any = None, **kwargs: Any) -> Any:
+        if address is None or kwargs:
+            return self._make(address=address, abi=abi, **kwargs)
+        key = (address, repr(abi))
+        with self._lock:
+            built = self._built.get(key)
+            if built is None:
+                built = self._built[key] = self._make(address=address, abi=abi)
+        return built
+
+
 class LocalFacilitator:
     """x402's exact-EVM facilitator in this process.
 
@@ -56,6 +79,8 @@ class LocalFacilitator:
             confirmation_timeout_seconds=_CONFIRMATION_TIMEOUT,
             gas_limit=_SETTLE_GAS_LIMIT,
         )
+        eth = self.signer._w3.eth
+        eth.contract = _ContractCache(eth.contract)  # type: ignore[method-assign,assignment]
         self._facilitator = x402FacilitatorSync()
         # Simulating before broadcast turns a reused or unfunded authorization into a
         # refusal instead of a reverted transaction the operator pays gas for.
