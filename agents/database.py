@@ -25,6 +25,7 @@ def open_database(settings: Settings) -> Engine:
     import agents.records  # noqa: F401  (registers the tables)
     import dao.history
     import dao.sync  # noqa: F401  (config history, sync cursor)
+    import treasury.distribution  # noqa: F401  (distribution job state)
 
     SQLModel.metadata.create_all(engine)
     return engine
