@@ -5,14 +5,13 @@ Errors are one clear line on stderr and a non-zero exit code.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal
-from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
 
+from agents.console import one_line_errors
 from agents.errors import AgentDaoError
 from agents.settings import Settings
 
@@ -23,7 +22,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-F = TypeVar("F", bound=Callable[..., Any])
 
 AgentsFileOption = Annotated[
     Path | None, typer.Option("--file", "-f", help="agents.yaml to read (default: ./agents.yaml)")
@@ -38,23 +36,6 @@ def _settings(agents_file: Path | None = None) -> Settings:
     if agents_file is not None:
         settings = settings.model_copy(update={"agents_file": agents_file})
     return settings
-
-
-def one_line_errors(command: F) -> F:
-    """Print an AgentDaoError as ``error: ...`` and exit 1, instead of a traceback."""
-
-    @wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except AgentDaoError as exc:
-            lines = str(exc).splitlines() or [type(exc).__name__]
-            typer.echo(f"error: {lines[0]}", err=True)
-            for line in lines[1:]:
-                typer.echo(f"       {line}", err=True)
-            raise typer.Exit(1) from None
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _echo(message: str) -> None:
@@ -223,6 +204,7 @@ def list_agents() -> None:
 
 # Domain packages add their commands here, one line each: dao (governance), treasury (money).
 __import__("dao.cli").cli.register(app)
+__import__("treasury.cli").cli.register(app)
 
 
 def main() -> None:

@@ -7,17 +7,17 @@ functions. ``agents/cli.py`` registers them with :func:`register`.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import wraps
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
 from eth_account.signers.local import LocalAccount
 from web3.contract import Contract
 
+from agents.console import one_line_errors
 from agents.errors import AgentDaoError, UnknownModelError
 from agents.live_config import LiveConfig, read_live_config
 from agents.models import validate_model_string
@@ -36,7 +36,6 @@ from dao.proposals import proposal_status as read_status
 
 __all__ = ["register"]
 
-F = TypeVar("F", bound=Callable[..., Any])
 
 FromOption = Annotated[
     str | None,
@@ -53,21 +52,6 @@ WaitOption = Annotated[
     ),
 ]
 SUPPORT = {"for": gov.Support.FOR, "against": gov.Support.AGAINST, "abstain": gov.Support.ABSTAIN}
-
-
-def _one_line_errors(command: F) -> F:
-    @wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except AgentDaoError as exc:
-            lines = str(exc).splitlines() or [type(exc).__name__]
-            typer.echo(f"error: {lines[0]}", err=True)
-            for line in lines[1:]:
-                typer.echo(f"       {line}", err=True)
-            raise typer.Exit(1) from None
-
-    return wrapper  # type: ignore[return-value]
 
 
 @dataclass
@@ -347,4 +331,4 @@ def proposals(agent: Annotated[str, typer.Argument(help="Agent name")]) -> None:
 def register(app: typer.Typer) -> None:
     """Add the governance commands to the ``agentdao`` app."""
     for command in (propose, vote, queue, execute, proposals):
-        app.command(command.__name__)(_one_line_errors(command))
+        app.command(command.__name__)(one_line_errors(command))
