@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -97,24 +96,11 @@ class HireRequest(BaseModel):
     input: str = Field(min_length=1, max_length=100_000)
 
 
-class ReceiptOut(BaseModel):
-    """Proof of a paid call."""
-
-    task_id: str
-    settlement_tx: str
-    payer: str
-    amount: int
-    config_version: int
-    config_hash: str
-    agent: str
-    skill: str
-
-
 class HireResult(BaseModel):
     """The answer to a paid call."""
 
     result: str
-    receipt: ReceiptOut
+    receipt: Receipt
 
 
 class TaskOut(BaseModel):
@@ -208,7 +194,7 @@ def _paid(runtime: Runtime, task: Task) -> JSONResponse:
         payer=receipt.payer,
         amount=str(receipt.amount),
     )
-    body = HireResult(result=task.result, receipt=ReceiptOut(**asdict(receipt)))
+    body = HireResult(result=task.result, receipt=receipt)
     return JSONResponse(
         body.model_dump(mode="json"),
         200,

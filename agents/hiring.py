@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+from pydantic import BaseModel, ConfigDict
 from x402.schemas import PaymentPayload, PaymentRequirements
 
 from agents.errors import (
@@ -41,9 +42,10 @@ class Quote:
     requirements: PaymentRequirements
 
 
-@dataclass(frozen=True, slots=True)
-class Receipt:
+class Receipt(BaseModel):
     """Proof of a paid call: the task, the settlement transaction and the config used."""
+
+    model_config = ConfigDict(frozen=True)
 
     task_id: str
     settlement_tx: str
