@@ -23,6 +23,7 @@ from treasury.errors import UnknownTreasuryAgentError
 
 __all__ = [
     "PRECISION",
+    "TOKEN_DECIMALS",
     "BuybackRecord",
     "DistributionRecord",
     "StakerPosition",
