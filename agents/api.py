@@ -27,6 +27,7 @@ from x402.http import (
 from x402.schemas import SettleResponse
 
 import dao.api
+import treasury.api
 from agents.errors import (
     AgentPausedError,
     PaymentInUseError,
@@ -223,6 +224,9 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.runtime = runtime
     app.include_router(dao.api.router)
     app.dependency_overrides[dao.api.get_engine] = lambda: runtime.tasks.engine
+    app.include_router(treasury.api.router)
+    reader = treasury.api.TreasuryReader(runtime.chain, runtime.manifest)
+    app.dependency_overrides[treasury.api.get_reader] = lambda: reader
 
     @app.exception_handler(HTTPException)
     async def http_problem(_: Request, exc: HTTPException) -> JSONResponse:

@@ -1,7 +1,8 @@
 """The runtime's periodic jobs (APScheduler, in a background thread).
 
 Jobs: the chain sync of every agent's AgentConfig events (new config versions
-go live without a restart).
+go live without a restart), and the earnings tick (distribute each treasury's
+income when due, then buy back and burn).
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.background import BackgroundScheduler
+
+from treasury.jobs import EarningsJobs
 
 if TYPE_CHECKING:
     from agents.runtime import Runtime
@@ -26,6 +29,14 @@ def start_scheduler(runtime: Runtime) -> BackgroundScheduler:
         seconds=runtime.settings.config_sync_seconds,
         id="config-sync",
         name="apply new AgentConfig versions",
+    )
+    earnings = EarningsJobs(runtime.chain, runtime.tasks.engine, runtime.manifest)
+    scheduler.add_job(
+        earnings.tick,
+        "interval",
+        seconds=earnings.settings.earnings_interval,
+        id="earnings",
+        name="distribute income, buy back and burn",
     )
     scheduler.start()
     return scheduler

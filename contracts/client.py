@@ -7,6 +7,7 @@ contract's custom error, e.g. ``AgentConfigInvalidSplit(9000)``.
 
 from __future__ import annotations
 
+import threading
 from functools import cache
 from typing import Any
 
@@ -21,12 +22,28 @@ from web3.types import TxReceipt
 from agents.errors import ChainUnreachableError, TransactionFailedError
 from contracts import artifacts
 
-__all__ = ["GAS_HEADROOM", "GAS_MARGIN", "Chain", "decode_revert"]
+__all__ = ["GAS_HEADROOM", "GAS_MARGIN", "Chain", "decode_revert", "sender_lock"]
 
 GAS_MARGIN = 1.2
 """Multiplier on every gas estimate."""
 GAS_HEADROOM = 25_000
 """Gas added on top: a new storage slot costs 20,000 more than an updated one."""
+
+
+_SENDER_LOCKS: dict[str, threading.Lock] = {}
+_SENDER_LOCKS_GUARD = threading.Lock()
+
+
+def sender_lock(address: str) -> threading.Lock:
+    """The process-wide lock an account holds from picking a nonce to broadcasting.
+
+    The runtime sends from the operator account in several threads (settlements,
+    distributions, buybacks); two of them reading the same pending nonce would make
+    one transaction fail. Hold it only to send, never while waiting for a receipt.
+    """
+    key = address.lower()
+    with _SENDER_LOCKS_GUARD:
+        return _SENDER_LOCKS.setdefault(key, threading.Lock())
 
 
 @cache
@@ -100,6 +117,15 @@ class Chain:
 
     def _send(self, call: Any, signer: LocalAccount | None, what: str) -> TxReceipt:
         account = signer or self.signer
+        with sender_lock(account.address):
+            tx_hash = self._broadcast(call, account, what)
+        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash)
+        if receipt["status"] != 1:
+            raise TransactionFailedError(f"{what}: reverted in tx {tx_hash.to_0x_hex()}")
+        return receipt
+
+    def _broadcast(self, call: Any, account: LocalAccount, what: str) -> HexBytes:
+        """Estimate, sign and send (the caller holds the sender's lock)."""
         try:
             tx = call.build_transaction(
                 {
@@ -120,8 +146,4 @@ class Chain:
         # in the next) can cost more when mined, so leave headroom.
         tx["gas"] = int(tx["gas"] * GAS_MARGIN) + GAS_HEADROOM
         signed = account.sign_transaction(tx)
-        tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
-        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash)
-        if receipt["status"] != 1:
-            raise TransactionFailedError(f"{what}: reverted in tx {tx_hash.to_0x_hex()}")
-        return receipt
+        return HexBytes(self.w3.eth.send_raw_transaction(signed.raw_transaction))

@@ -21,7 +21,7 @@ from x402.mechanisms.evm.exact import ExactEvmFacilitatorScheme, ExactEvmSchemeC
 from x402.schemas import PaymentPayload, PaymentRequirements, SettleResponse, VerifyResponse
 
 from agents.settings import Settings
-from contracts.client import Chain
+from contracts.client import Chain, sender_lock
 from contracts.session import deployer_of
 
 __all__ = ["Facilitator", "LocalFacilitator", "RemoteFacilitator", "open_facilitator"]
@@ -65,6 +65,32 @@ class _ContractCache:
         return built
 
 
+class _OperatorSigner(FacilitatorWeb3Signer):
+    """x402's web3 signer, made fit to share the operator key with the runtime.
+
+    - The operator key also pays for distributions and buybacks (``Chain.send``);
+      every send takes the account's :func:`~contracts.client.sender_lock`, so no two
+      threads pick the same nonce.
+    - Contracts are built once per address and ABI (see :class:`_ContractCache`).
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        eth = self._w3.eth
+        eth.contract = _ContractCache(eth.contract)  # type: ignore[method-assign,assignment]
+        self._send_lock = sender_lock(self.address)
+
+    def write_contract(self, *args: Any, **kwargs: Any) -> str:
+        with self._send_lock:
+            sent: str = super().write_contract(*args, **kwargs)
+        return sent
+
+    def send_transaction(self, *args: Any, **kwargs: Any) -> str:
+        with self._send_lock:
+            sent: str = super().send_transaction(*args, **kwargs)
+        return sent
+
+
 class LocalFacilitator:
     """x402's exact-EVM facilitator in this process.
 
@@ -73,14 +99,12 @@ class LocalFacilitator:
     """
 
     def __init__(self, rpc_url: str, operator_key: str, network: str) -> None:
-        self.signer = FacilitatorWeb3Signer(
+        self.signer = _OperatorSigner(
             private_key=operator_key,
             rpc_url=rpc_url,
             confirmation_timeout_seconds=_CONFIRMATION_TIMEOUT,
             gas_limit=_SETTLE_GAS_LIMIT,
         )
-        eth = self.signer._w3.eth
-        eth.contract = _ContractCache(eth.contract)  # type: ignore[method-assign,assignment]
         self._facilitator = x402FacilitatorSync()
         # Simulating before broadcast turns a reused or unfunded authorization into a
         # refusal instead of a reverted transaction the operator pays gas for.
