@@ -26,8 +26,10 @@ __all__ = ["GAS_HEADROOM", "GAS_MARGIN", "Chain", "decode_revert", "sender_lock"
 
 GAS_MARGIN = 1.2
 """Multiplier on every gas estimate."""
-GAS_HEADROOM = 25_000
-"""Gas added on top: a new storage slot costs 20,000 more than an updated one."""
+GAS_HEADROOM = 70_000
+"""Gas added on top. A vote checkpoint written in place within one second is a new
+storage slot in the next (20,000 more each); a stake or unstake can move three
+(the holder's delegate, the other side, the total supply)."""
 
 
 _SENDER_LOCKS: dict[str, threading.Lock] = {}
