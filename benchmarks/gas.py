@@ -7,7 +7,6 @@ around each call, printed with ``console.log``) and from ``forge build --sizes``
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 
@@ -28,10 +27,14 @@ def main() -> None:
     print("$ forge test --match-path 'contracts/test/gas/*' -vv")
     output = _run("test", "--match-path", "contracts/test/gas/*", "-vv")
     seen: set[str] = set()
+    in_logs = False
     for line in output.splitlines():
         figure = line.strip()
-        # console.log lines are "label: number"; forge's own lines are not
-        if re.fullmatch(r"[^\[].*:\s+\d+", figure) and figure not in seen:
+        if figure == "Logs:":
+            in_logs = True
+        elif not figure:
+            in_logs = False
+        elif in_logs and figure not in seen:  # the tests' console.log lines
             seen.add(figure)
             print(f"  {figure}")
     print("\n$ forge build --sizes --skip test  (deployable contracts)")
