@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -20,6 +22,7 @@ def open_database(settings: Settings) -> Engine:
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_wal)
     else:
         engine = create_engine(url, pool_pre_ping=True)
     import agents.records  # noqa: F401  (registers the tables)
@@ -29,6 +32,17 @@ def open_database(settings: Settings) -> Engine:
 
     SQLModel.metadata.create_all(engine)
     return engine
+
+
+def _sqlite_wal(connection: Any, _: Any) -> None:
+    """WAL with synchronous=NORMAL: a commit survives a killed process (what the task
+    state machine relies on) without an fsync per commit; only an OS crash or power
+    loss can take back the newest commits. Readers no longer block the writer."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
 
 
 @contextmanager

@@ -119,6 +119,12 @@ class Task(NewTask, table=True):
         return self.state is TaskState.SETTLED
 
 
+_PREDECESSORS: dict[TaskState, tuple[TaskState, ...]] = {
+    state: tuple(s for s, nexts in TRANSITIONS.items() if state in nexts) for state in TaskState
+}
+"""For each state, the states a task may move to it from."""
+
+
 class TaskStore:
     """The task table, with transitions that only the state machine allows."""
 
@@ -153,27 +159,25 @@ class TaskStore:
         Raises:
             InvalidTransitionError: the machine forbids the move, or the task moved on.
         """
+        values = {**fields, "state": to, "updated_at": _now()}
+        # One statement: the WHERE clause is the transition table, RETURNING the result.
+        statement = (
+            update(Task)
+            .where(col(Task.id) == task_id, col(Task.state).in_(_PREDECESSORS[to]))
+            .values(**values)
+            .returning(Task)
+        )
+        with Session(self.engine, expire_on_commit=False) as session:
+            moved: Task | None = session.execute(statement).scalars().one_or_none()
+            session.commit()
+        if moved is not None:
+            return moved
         current = self.get(task_id)
         if current is None:
             raise InvalidTransitionError(f"no task {task_id}")
-        if to not in TRANSITIONS[current.state]:
-            raise InvalidTransitionError(
-                f"task {task_id}: {current.state.value} -> {to.value} is not allowed"
-            )
-        values = {**fields, "state": to, "updated_at": _now()}
-        statement = (
-            update(Task)
-            .where(col(Task.id) == task_id, col(Task.state) == current.state)
-            .values(**values)
+        raise InvalidTransitionError(
+            f"task {task_id}: {current.state.value} -> {to.value} is not allowed"
         )
-        with Session(self.engine) as session:
-            changed = session.execute(statement).rowcount  # type: ignore[attr-defined]
-            session.commit()
-        if changed != 1:
-            raise InvalidTransitionError(f"task {task_id} changed state under us")
-        moved = self.get(task_id)
-        assert moved is not None
-        return moved
 
     def discard(self, task_id: str) -> None:
         """Forget a task whose payment failed verification: it was never accepted, and
