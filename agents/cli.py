@@ -29,10 +29,7 @@ AgentsFileOption = Annotated[
 
 
 def _settings(agents_file: Path | None = None) -> Settings:
-    try:
-        settings = Settings()
-    except ValueError as exc:
-        raise AgentDaoError(f"settings: {exc}") from exc
+    settings = Settings.load()
     if agents_file is not None:
         settings = settings.model_copy(update={"agents_file": agents_file})
     return settings

@@ -12,6 +12,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from agents.errors import ConfigFileError
+
 __all__ = ["Settings"]
 
 LOCAL_CHAIN_ID = 31337
@@ -63,6 +65,18 @@ class Settings(BaseSettings):
     config_sync_seconds: float = Field(default=1.0, gt=0)
     """How often the runtime polls the chain for new AgentConfig versions (one cheap
     ``eth_blockNumber`` call when nothing happened)."""
+
+    @classmethod
+    def load(cls) -> Settings:
+        """Read the settings from the environment.
+
+        Raises:
+            ConfigFileError: a variable holds a value that cannot be used.
+        """
+        try:
+            return cls()
+        except ValueError as exc:
+            raise ConfigFileError(f"settings: {exc}") from exc
 
     @property
     def embedded_chain(self) -> bool:

@@ -27,7 +27,6 @@ import os
 import random
 import shlex
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,14 +37,11 @@ from typing import Any
 
 import httpx
 from web3 import Web3
-from x402 import x402Client
-from x402.http.clients.httpx import x402AsyncTransport
-from x402.mechanisms.evm import EthAccountSigner
-from x402.mechanisms.evm.exact import ExactEvmClientScheme
 
 from agents.spec import load_agents_file
+from benchmarks._runtime import paying_client, served_runtime
 from contracts.accounts import dev_account
-from contracts.chain import ROOT, EmbeddedChain, advance_time, free_port
+from contracts.chain import ROOT, EmbeddedChain, advance_time
 from contracts.client import Chain
 from dao import governor as gov
 from dao.changes import ConfigCall, to_actions
@@ -76,17 +72,6 @@ def _refusals(refused: Counter[str]) -> str:
     if not refused:
         return "; none refused"
     return "; refused: " + ", ".join(f"{n} x {why}" for why, n in refused.most_common())
-
-
-def _paying(url: str) -> httpx.AsyncClient:
-    client = x402Client()
-    client.register("eip155:*", ExactEvmClientScheme(EthAccountSigner(dev_account(CUSTOMER))))
-    client.set_spend_controls(False)
-    return httpx.AsyncClient(
-        transport=x402AsyncTransport(client, transport=httpx.AsyncHTTPTransport()),
-        base_url=url,
-        timeout=120,
-    )
 
 
 async def _hire_until_served(
@@ -132,7 +117,7 @@ async def _bench(url: str, rpc_url: str, runs: int, interval: float) -> list[Out
     chain.send(staking.functions.stake(300_000 * TOKEN), voter)
     advance_time(chain.w3, 1)
 
-    http = _paying(url)
+    http = paying_client(CUSTOMER, url)
     jitter = random.Random(4)
     outcomes: list[Outcome] = []
     try:
@@ -195,34 +180,13 @@ def main() -> None:
         f"config sync every {args.interval}s; {args.runs} proposals"
     )
 
-    with tempfile.TemporaryDirectory() as scratch, EmbeddedChain(None, port=0) as anvil:
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        env = os.environ | {
-            "AGENTDAO_HOME": str(Path(scratch) / "home"),
-            "AGENTDAO_RPC_URL": anvil.rpc_url,
-            "AGENTDAO_DEPLOYER_KEY": Web3.to_hex(dev_account(0).key),
-            "AGENTDAO_AGENTS_FILE": str(ROOT / "agents.yaml"),
-            "AGENTDAO_API_PORT": str(port),
-            "AGENTDAO_CONFIG_SYNC_SECONDS": str(args.interval),
-        }
-        log = Path(scratch) / "runtime.log"
-        with log.open("wb") as sink:
-            runtime = subprocess.Popen([AGENTDAO, "up"], env=env, stdout=sink, stderr=sink)
-        try:
-            deadline = time.monotonic() + 120
-            while True:
-                if runtime.poll() is not None or time.monotonic() > deadline:
-                    sys.exit(f"the runtime did not start:\n{log.read_text()[-3000:]}")
-                try:
-                    if httpx.get(f"{url}/agents", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.2)
-            outcomes = asyncio.run(_bench(url, anvil.rpc_url, args.runs, args.interval))
-        finally:
-            runtime.terminate()
-            runtime.wait(60)
+    sync = {"AGENTDAO_CONFIG_SYNC_SECONDS": str(args.interval)}
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        EmbeddedChain(None, port=0) as anvil,
+        served_runtime(anvil.rpc_url, Path(scratch), **sync) as url,
+    ):
+        outcomes = asyncio.run(_bench(url, anvil.rpc_url, args.runs, args.interval))
 
     seconds = [o.seconds for o in outcomes]
     blocks = [o.blocks for o in outcomes]

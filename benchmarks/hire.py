@@ -19,7 +19,6 @@ import asyncio
 import os
 import shlex
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,13 +28,9 @@ from pathlib import Path
 
 import httpx
 from web3 import Web3
-from x402 import x402Client
-from x402.http.clients.httpx import x402AsyncTransport
-from x402.mechanisms.evm import EthAccountSigner
-from x402.mechanisms.evm.exact import ExactEvmClientScheme
 
-from contracts.accounts import dev_account
-from contracts.chain import ROOT, EmbeddedChain, free_port
+from benchmarks._runtime import paying_client, served_runtime
+from contracts.chain import EmbeddedChain
 
 AGENTDAO = str(Path(sys.executable).parent / "agentdao")
 PAID_PATH = "/agents/scribe/skills/headline"
@@ -58,18 +53,6 @@ class Run:
     def percentile(self, q: float) -> float:
         ordered = sorted(self.latencies)
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
-
-
-def _paying(index: int, url: str) -> httpx.AsyncClient:
-    client = x402Client()
-    client.register("eip155:*", ExactEvmClientScheme(EthAccountSigner(dev_account(index))))
-    client.set_spend_controls(False)
-    limits = httpx.Limits(max_connections=64)
-    return httpx.AsyncClient(
-        transport=x402AsyncTransport(client, transport=httpx.AsyncHTTPTransport(limits=limits)),
-        base_url=url,
-        timeout=120,
-    )
 
 
 async def _drive(
@@ -98,7 +81,7 @@ async def _drive(
 
 
 async def _bench(url: str, levels: list[int], seconds: float, w3: Web3) -> None:
-    payers = {i: _paying(1 + i % 9, url) for i in range(max(levels))}
+    payers = {i: paying_client(1 + i % 9, url) for i in range(max(levels))}
     plain = httpx.AsyncClient(base_url=url, timeout=60, limits=httpx.Limits(max_connections=64))
     gas: list[int] = []
 
@@ -142,34 +125,13 @@ def main() -> None:
     print("$ " + shlex.join([Path(sys.executable).name, "-m", "benchmarks.hire", *sys.argv[1:]]))
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs; offline model; anvil automine")
 
-    with tempfile.TemporaryDirectory() as scratch, EmbeddedChain(None, port=0) as anvil:
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        env = os.environ | {
-            "AGENTDAO_HOME": str(Path(scratch) / "home"),
-            "AGENTDAO_RPC_URL": anvil.rpc_url,
-            "AGENTDAO_DEPLOYER_KEY": Web3.to_hex(dev_account(0).key),
-            "AGENTDAO_AGENTS_FILE": str(ROOT / "agents.yaml"),
-            "AGENTDAO_API_PORT": str(port),
-        }
-        log = Path(scratch) / "runtime.log"
-        with log.open("wb") as sink:
-            runtime = subprocess.Popen([AGENTDAO, "up"], env=env, stdout=sink, stderr=sink)
-        try:
-            deadline = time.monotonic() + 120
-            while True:
-                if runtime.poll() is not None or time.monotonic() > deadline:
-                    sys.exit(f"the runtime did not start:\n{log.read_text()[-3000:]}")
-                try:
-                    if httpx.get(f"{url}/agents", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.2)
-            w3 = Web3(Web3.HTTPProvider(anvil.rpc_url))
-            asyncio.run(_bench(url, levels, args.seconds, w3))
-        finally:
-            runtime.terminate()
-            runtime.wait(60)
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        EmbeddedChain(None, port=0) as anvil,
+        served_runtime(anvil.rpc_url, Path(scratch)) as url,
+    ):
+        w3 = Web3(Web3.HTTPProvider(anvil.rpc_url))
+        asyncio.run(_bench(url, levels, args.seconds, w3))
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from eth_account.signers.local import LocalAccount
 from web3.contract import Contract
 
 from agents.console import one_line_errors
-from agents.errors import AgentDaoError, UnknownModelError
+from agents.errors import UnknownModelError
 from agents.live_config import LiveConfig, read_live_config
 from agents.models import validate_model_string
 from agents.settings import Settings
@@ -90,10 +90,7 @@ class _Agent:
 
 @contextmanager
 def _agent(name: str) -> Iterator[_Agent]:
-    try:
-        settings = Settings()
-    except ValueError as exc:
-        raise AgentDaoError(f"settings: {exc}") from exc
+    settings = Settings.load()
     manifest = Manifest.load(settings.manifest_path)
     if manifest is None or name not in manifest.agents:
         raise UnknownAgentError(name, list(manifest.agents) if manifest else [])

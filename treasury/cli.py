@@ -18,7 +18,6 @@ import typer
 from eth_account.signers.local import LocalAccount
 
 from agents.console import one_line_errors
-from agents.errors import AgentDaoError
 from agents.settings import Settings
 from contracts.accounts import load_signer
 from contracts.client import Chain
@@ -63,10 +62,7 @@ class _Agent:
 
 @contextmanager
 def _agent(name: str) -> Iterator[_Agent]:
-    try:
-        settings = Settings()
-    except ValueError as exc:
-        raise AgentDaoError(f"settings: {exc}") from exc
+    settings = Settings.load()
     manifest = Manifest.load(settings.manifest_path)
     if manifest is None:
         raise TreasuryError(f"no agents launched yet ({settings.manifest_path}); run `launch`")
