@@ -120,7 +120,9 @@ def _current_manifest(settings: Settings, chain: Chain, report: Report) -> Manif
     """The manifest to extend, or a fresh one when the old one is of another chain."""
     existing = Manifest.load(settings.manifest_path)
     if existing is None:
-        return Manifest(chain_id=chain.chain_id, rpc_url=chain.rpc_url)
+        return Manifest(
+            chain_id=chain.chain_id, rpc_url=chain.rpc_url, start_block=chain.w3.eth.block_number
+        )
     if existing.chain_id != chain.chain_id or not chain.has_code(existing.registry):
         stale = settings.manifest_path.with_suffix(".stale.json")
         settings.manifest_path.replace(stale)
@@ -128,7 +130,9 @@ def _current_manifest(settings: Settings, chain: Chain, report: Report) -> Manif
             f"the chain no longer holds the contracts of {settings.manifest_path} "
             f"(moved to {stale.name}); launching afresh"
         )
-        return Manifest(chain_id=chain.chain_id, rpc_url=chain.rpc_url)
+        return Manifest(
+            chain_id=chain.chain_id, rpc_url=chain.rpc_url, start_block=chain.w3.eth.block_number
+        )
     existing.rpc_url = chain.rpc_url
     return existing
 

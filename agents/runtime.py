@@ -113,6 +113,7 @@ class Runtime:
             manifest.agents,
             self.apply_config,
             confirmations=settings.confirmations,
+            start_block=manifest.start_block,
         )
 
     @classmethod
@@ -134,7 +135,9 @@ class Runtime:
             )
         token = PaymentToken.read(chain, manifest.payment_token)
         facilitator = open_facilitator(settings, chain, network_of(chain.chain_id))
-        payments = Payments(chain, token, facilitator, settings.payment_timeout)
+        payments = Payments(
+            chain, token, facilitator, settings.payment_timeout, start_block=manifest.start_block
+        )
         return cls(settings, chain, manifest, TaskStore(engine), payments)
 
     @property

@@ -65,6 +65,9 @@ class Manifest(BaseModel):
     rpc_url: str
     payment_token: str | None = None
     registry: str | None = None
+    start_block: int = 0
+    """The chain's head when this deployment's first launch began: nothing of it is
+    older, so event scans (config sync, proposals, stakers, settlements) start here."""
     dex: DexAddresses | None = None
     """Uniswap V2 the buybacks use; None when the chain has none (the buyback share accumulates)."""
     agents: dict[str, AgentAddresses] = Field(default_factory=dict)

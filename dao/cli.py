@@ -63,6 +63,8 @@ class _Agent:
     config: Contract
     treasury: Contract
     decimals: int
+    start_block: int
+    """Where event scans start: the deployment's first block."""
 
     def contracts(self) -> dict[str, Contract]:
         return {"config": self.config, "treasury": self.treasury}
@@ -109,6 +111,7 @@ def _agent(name: str) -> Iterator[_Agent]:
             config=chain.contract("AgentConfig", addresses.config),
             treasury=chain.contract("AgentTreasury", addresses.treasury),
             decimals=decimals,
+            start_block=manifest.start_block,
         )
 
 
@@ -188,7 +191,7 @@ def propose(
                 f"proposal {pid} already exists with these changes and description"
             )
         gov.propose(ctx.chain, ctx.governor, actions, description, signer)
-        proposal = find_proposal(ctx.governor, str(pid))
+        proposal = find_proposal(ctx.governor, str(pid), ctx.start_block)
         typer.echo(f"proposal {pid}")
         for line in _describe(ctx, proposal):
             typer.echo(f"  {line}")
@@ -212,7 +215,7 @@ def vote(
     if choice is None:
         raise ProposalStateError(f"{support!r}: vote for, against or abstain")
     with _agent(agent) as ctx:
-        proposal = find_proposal(ctx.governor, proposal_id)
+        proposal = find_proposal(ctx.governor, proposal_id, ctx.start_block)
         status = read_status(ctx.governor, proposal)
         if status.state == gov.ProposalState.PENDING and wait:
             ctx.advance_to(status.snapshot)
@@ -250,7 +253,7 @@ def queue(
 ) -> None:
     """Queue a proposal that passed in the timelock."""
     with _agent(agent) as ctx:
-        proposal = find_proposal(ctx.governor, proposal_id)
+        proposal = find_proposal(ctx.governor, proposal_id, ctx.start_block)
         status = read_status(ctx.governor, proposal)
         if wait and status.state in (gov.ProposalState.PENDING, gov.ProposalState.ACTIVE):
             ctx.advance_to(status.deadline)
@@ -281,7 +284,7 @@ def execute(
 ) -> None:
     """Execute a queued proposal once the timelock delay has passed (anyone may)."""
     with _agent(agent) as ctx:
-        proposal = find_proposal(ctx.governor, proposal_id)
+        proposal = find_proposal(ctx.governor, proposal_id, ctx.start_block)
         status = read_status(ctx.governor, proposal)
         if status.state != gov.ProposalState.QUEUED:
             raise ProposalStateError(
@@ -307,7 +310,7 @@ def execute(
 def proposals(agent: Annotated[str, typer.Argument(help="Agent name")]) -> None:
     """List an agent's proposals: state, tallies, quorum, times, and what each changes."""
     with _agent(agent) as ctx:
-        found = list_proposals(ctx.governor)
+        found = list_proposals(ctx.governor, ctx.start_block)
         if not found:
             typer.echo(f"no proposals for {agent} yet")
             return

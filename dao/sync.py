@@ -200,7 +200,10 @@ class ConfigSync:
         manifest = manifest or Manifest.load(settings.manifest_path)
         agents = manifest.agents if manifest else {}
         url = rpc_url or settings.rpc_url or f"http://{settings.chain_host}:{settings.chain_port}"
-        return cls(url, engine, agents, sink, confirmations=settings.confirmations)
+        start = manifest.start_block if manifest else 0
+        return cls(
+            url, engine, agents, sink, confirmations=settings.confirmations, start_block=start
+        )
 
     # ------------------------------------------------------------------ polling
 

@@ -137,13 +137,13 @@ def get_treasury(name: str, reader: ReaderDep) -> TreasuryOut:
         addresses = agent_addresses(reader.manifest, name)
     except UnknownTreasuryAgentError as exc:
         raise HTTPException(status_code=404, detail=exc.message) from exc
-    state = read_treasury(reader.chain, name, addresses)
+    state = read_treasury(reader.chain, name, addresses, reader.manifest.start_block)
     usd = state.dollars
 
     def tokens(units: int) -> Decimal:
         return to_decimal(units, TOKEN_DECIMALS)
 
-    distributions = distribution_history(reader.chain, addresses)
+    distributions = distribution_history(reader.chain, addresses, reader.manifest.start_block)
     revenue, cumulative = [], 0
     for d in distributions:
         cumulative += d.income
@@ -194,6 +194,6 @@ def get_treasury(name: str, reader: ReaderDep) -> TreasuryOut:
                 spent=usd(b.amount_in),
                 burned=tokens(b.burned),
             )
-            for b in buyback_history(reader.chain, addresses)
+            for b in buyback_history(reader.chain, addresses, reader.manifest.start_block)
         ],
     )

@@ -129,7 +129,7 @@ def claim(agent: AgentArgument, from_: FromOption = None) -> None:
 def treasury(agent: AgentArgument) -> None:
     """Show an agent's earnings: income, its split, reserve, buyback and burn, stakers."""
     with _agent(agent) as a:
-        state = read_treasury(a.chain, agent, a.addresses)
+        state = read_treasury(a.chain, agent, a.addresses, a.manifest.start_block)
     typer.echo(f"{agent} treasury {state.treasury}")
     typer.echo(
         f"  income      {_usdc(state, state.total_income)} distributed, "

@@ -202,7 +202,7 @@ class DistributionJob:
                 return state
         # a fresh database: the period runs from the treasury's last distribution, else from now
         treasury = self.chain.contract("AgentTreasury", addresses.treasury)
-        events = treasury.events.Distributed().get_logs(from_block=0)
+        events = treasury.events.Distributed().get_logs(from_block=self.manifest.start_block)
         if events:
             block = self.chain.w3.eth.get_block(events[-1]["blockNumber"])
             last, tx = int(block["timestamp"]), events[-1]["transactionHash"].to_0x_hex()

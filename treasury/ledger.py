@@ -140,7 +140,9 @@ def stakers_of(stake: Contract, from_block: int = 0) -> list[str]:
     return list(seen)
 
 
-def read_treasury(chain: Chain, name: str, addresses: AgentAddresses) -> TreasuryState:
+def read_treasury(
+    chain: Chain, name: str, addresses: AgentAddresses, from_block: int = 0
+) -> TreasuryState:
     """The treasury's books, its stake's accumulator and each staker's position."""
     treasury = chain.contract("AgentTreasury", addresses.treasury).functions
     stake = chain.contract("AgentStake", addresses.stake)
@@ -153,7 +155,7 @@ def read_treasury(chain: Chain, name: str, addresses: AgentAddresses) -> Treasur
             staked=stake.functions.balanceOf(account).call(),
             claimable=stake.functions.claimable(account).call(),
         )
-        for account in stakers_of(stake)
+        for account in stakers_of(stake, from_block)
     ]
     return TreasuryState(
         agent=name,

@@ -155,12 +155,19 @@ class Payments:
     """Prices to x402 requirements, and payments to money in a treasury."""
 
     def __init__(
-        self, chain: Chain, token: PaymentToken, facilitator: Facilitator, timeout: int = 300
+        self,
+        chain: Chain,
+        token: PaymentToken,
+        facilitator: Facilitator,
+        timeout: int = 300,
+        *,
+        start_block: int = 0,
     ) -> None:
         self.chain = chain
         self.token = token
         self.facilitator = facilitator
         self.timeout = timeout
+        self.start_block = start_block
         self.network = network_of(chain.chain_id)
         self._contract = chain.contract("MockUSDC", token.address)
         self._lead = (0, -CLOCK_CACHE_SECONDS)  # (seconds, monotonic time it was read)
@@ -315,10 +322,10 @@ class Payments:
 
     def settlement_of(self, payer: str, nonce: str) -> str | None:
         """The transaction that spent the authorization, from the token's
-        ``AuthorizationUsed`` event (the whole chain is searched)."""
+        ``AuthorizationUsed`` event (searched from the deployment's start block)."""
         event = self._contract.events.AuthorizationUsed()
         logs = event.get_logs(
-            from_block=0,
+            from_block=self.start_block,
             argument_filters={
                 "authorizer": Web3.to_checksum_address(payer),
                 "nonce": bytes(HexBytes(nonce)),

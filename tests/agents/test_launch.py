@@ -183,3 +183,16 @@ def test_contract_refuses_a_split_that_is_not_whole(deployment: Deployment, chai
     struct[4] = (5000, 2000, 1000, 1000)
     with pytest.raises(TransactionFailedError, match="AgentConfigInvalidSplit"):
         chain.deploy("AgentConfig", DEPLOYER, ZERO_ADDRESS, 1, 10**12, tuple(struct))
+
+
+def test_manifest_records_where_the_deployment_begins(deployment: Deployment, chain: Chain) -> None:
+    manifest = deployment.result.manifest
+    first_code_block = min(
+        block
+        for block in range(manifest.start_block, chain.w3.eth.block_number + 1)
+        if chain.w3.eth.get_code(str(manifest.payment_token), block_identifier=block)
+    )
+    assert manifest.start_block < first_code_block
+    assert not chain.w3.eth.get_code(
+        str(manifest.payment_token), block_identifier=manifest.start_block
+    )
