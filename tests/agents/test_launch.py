@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from web3 import Web3
 
 from agents.database import open_database, session_scope
 from agents.errors import TransactionFailedError
@@ -187,12 +188,11 @@ def test_contract_refuses_a_split_that_is_not_whole(deployment: Deployment, chai
 
 def test_manifest_records_where_the_deployment_begins(deployment: Deployment, chain: Chain) -> None:
     manifest = deployment.result.manifest
+    usdc = Web3.to_checksum_address(str(manifest.payment_token))
     first_code_block = min(
         block
         for block in range(manifest.start_block, chain.w3.eth.block_number + 1)
-        if chain.w3.eth.get_code(str(manifest.payment_token), block_identifier=block)
+        if chain.w3.eth.get_code(usdc, block_identifier=block)
     )
     assert manifest.start_block < first_code_block
-    assert not chain.w3.eth.get_code(
-        str(manifest.payment_token), block_identifier=manifest.start_block
-    )
+    assert not chain.w3.eth.get_code(usdc, block_identifier=manifest.start_block)
