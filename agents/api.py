@@ -33,6 +33,7 @@ from agents.errors import (
     PaymentInUseError,
     PaymentRejectedError,
     SettlementError,
+    SettlementPendingError,
     TaskFailedError,
     UnknownAgentError,
     UnknownSkillError,
@@ -114,6 +115,7 @@ class TaskOut(BaseModel):
     charged: bool
     input: str
     result: str | None
+    """Released once the payment settled: a result is never given away unpaid."""
     error: str | None
     model: str | None
     payer: str
@@ -178,7 +180,8 @@ def _agent_out(runtime: Runtime, served: ServedAgent) -> AgentOut:
 
 
 def _task_out(task: Task) -> TaskOut:
-    return TaskOut.model_validate(task.model_dump() | {"charged": task.charged})
+    released = task.result if task.state is TaskState.SETTLED else None
+    return TaskOut.model_validate(task.model_dump() | {"charged": task.charged, "result": released})
 
 
 def _problem(status: int, error: str, **extra: Any) -> JSONResponse:
@@ -289,6 +292,9 @@ def create_app(runtime: Runtime) -> FastAPI:
             return _problem(409, exc.message, reason="in_flight", task_id=exc.task_id)
         except TaskFailedError as exc:
             return _problem(502, exc.message, reason="task_failed", task_id=exc.task_id)
+        except SettlementPendingError as exc:
+            # Not 402: an x402 client would pay again while this payment may still land.
+            return _problem(202, exc.message, reason="settlement_pending", task_id=exc.task_id)
         except SettlementError as exc:
             return _problem(402, exc.message, reason="settlement_failed", task_id=exc.task_id)
         return _paid(runtime, task)

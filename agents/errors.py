@@ -20,6 +20,7 @@ __all__ = [
     "PaymentInUseError",
     "PaymentRejectedError",
     "SettlementError",
+    "SettlementPendingError",
     "SimulatedProviderError",
     "SkillExecutionError",
     "TaskFailedError",
@@ -156,6 +157,20 @@ class SettlementError(AgentDaoError, RuntimeError):
         self.reason = reason
         self.task_id = task_id
         super().__init__(f"settlement failed: {reason}")
+
+
+class SettlementPendingError(AgentDaoError, RuntimeError):
+    """The task succeeded but its payment is not settled yet, and still may be (a
+    transaction in flight, or an authorization that is still valid). The result is
+    held until it settles; the same payment sent again, or a reconcile job, finishes it."""
+
+    def __init__(self, reason: str, task_id: str) -> None:
+        self.reason = reason
+        self.task_id = task_id
+        super().__init__(
+            f"settlement pending ({reason}); the result is released once the payment "
+            f"settles: send the same payment again or poll GET /tasks/{task_id}"
+        )
 
 
 class TaskFailedError(AgentDaoError, RuntimeError):

@@ -17,9 +17,11 @@ from x402.schemas import PaymentPayload, PaymentRequirements
 from agents.errors import (
     AgentDaoError,
     AgentPausedError,
+    InvalidTransitionError,
     PaymentInUseError,
     PaymentRejectedError,
     SettlementError,
+    SettlementPendingError,
     TaskFailedError,
     UnknownSkillError,
 )
@@ -104,7 +106,7 @@ async def hire(runtime: Runtime, offer: Quote, task_input: str, payment: Payment
     auth = Authorization.of(payment)
     existing = tasks.find_payment(auth.payer, auth.nonce)
     if existing is not None:
-        return _replay(existing, offer, auth)
+        return await _replay(tasks, payments, existing, offer, auth)
     auth = payments.check(payment, offer.requirements)
     live = offer.agent.live
     task, created = tasks.open(
@@ -123,7 +125,7 @@ async def hire(runtime: Runtime, offer: Quote, task_input: str, payment: Payment
         )
     )
     if not created:  # the same payment arrived twice at once; the other one owns it
-        return _replay(task, offer, auth)
+        return await _replay(tasks, payments, task, offer, auth)
     try:
         await payments.verify(payment, offer.requirements)
     except PaymentRejectedError:
@@ -151,10 +153,14 @@ async def settle_task(tasks: TaskStore, payments: Payments, task: Task) -> Task:
 
     If the facilitator reports a failure but the authorization was spent on chain
     anyway (a receipt that timed out, a crash after broadcast), the task is settled
-    with the transaction found on chain.
+    with the transaction found on chain. A failure is final only once the
+    authorization can no longer be spent (expired on chain); until then the task
+    stays ``succeeded`` with its result held, because a transaction already
+    broadcast may still land.
 
     Raises:
-        SettlementError: the payment was not settled; the task is ``settle_failed``.
+        SettlementPendingError: not settled yet, but it still may be.
+        SettlementError: the payment can never settle; the task is ``settle_failed``.
     """
     payment = PaymentPayload.model_validate_json(task.payment)
     requirements = PaymentRequirements.model_validate_json(task.requirements)
@@ -163,9 +169,17 @@ async def settle_task(tasks: TaskStore, payments: Payments, task: Task) -> Task:
     except SettlementError as exc:
         tx = await asyncio.to_thread(_spent_in, payments, task)
         if tx is None:
+            if await asyncio.to_thread(payments.still_spendable, task.valid_before):
+                raise SettlementPendingError(exc.reason, task.id) from exc
             tasks.move(task.id, TaskState.SETTLE_FAILED, error=exc.reason)
             raise SettlementError(exc.reason, task.id) from exc
-    return tasks.move(task.id, TaskState.SETTLED, settlement_tx=tx)
+    try:
+        return tasks.move(task.id, TaskState.SETTLED, settlement_tx=tx)
+    except InvalidTransitionError:  # a concurrent retry of the same payment settled it
+        settled = tasks.get(task.id)
+        if settled is None or settled.state is not TaskState.SETTLED:
+            raise
+        return settled
 
 
 def _spent_in(payments: Payments, task: Task) -> str | None:
@@ -175,8 +189,13 @@ def _spent_in(payments: Payments, task: Task) -> str | None:
     return payments.settlement_of(task.payer, task.nonce)
 
 
-def _replay(task: Task, offer: Quote, auth: Authorization) -> Task:
-    """Answer a payment that already opened ``task``: its result, never a second charge."""
+async def _replay(
+    tasks: TaskStore, payments: Payments, task: Task, offer: Quote, auth: Authorization
+) -> Task:
+    """Answer a payment that already opened ``task``: its result, never a second charge.
+
+    A task whose result exists but whose settlement is pending is settled now (the
+    authorization can be spent once only, so a concurrent settlement is harmless)."""
     if Authorization.of(PaymentPayload.model_validate_json(task.payment)) != auth:
         # Same payer and nonce but another authorization: not the customer's retry.
         raise PaymentRejectedError("reused", "this authorization nonce was already used")
@@ -186,6 +205,8 @@ def _replay(task: Task, offer: Quote, auth: Authorization) -> Task:
         )
     if task.state is TaskState.SETTLED:
         return task
+    if task.state is TaskState.SUCCEEDED:
+        return await settle_task(tasks, payments, task)
     if task.state in IN_FLIGHT:
         raise PaymentInUseError(task.id)
     if task.state is TaskState.SETTLE_FAILED:

@@ -14,14 +14,14 @@ charged without a stored result:
 from __future__ import annotations
 
 import asyncio
-import time
+from datetime import UTC, datetime, timedelta
 
-from agents.errors import SettlementError
+from agents.errors import SettlementError, SettlementPendingError
 from agents.hiring import settle_task
 from agents.tasks import Task, TaskState, TaskStore
-from treasury.payments import EXPIRY_MARGIN, Payments
+from treasury.payments import Payments
 
-__all__ = ["LOST_RESULT", "recover"]
+__all__ = ["LOST_RESULT", "reconcile", "recover"]
 
 LOST_RESULT = "the runtime stopped before the task finished; not charged"
 EXPIRED = "the payment authorization expired before it could be settled; not charged"
@@ -44,11 +44,27 @@ async def _resolve(tasks: TaskStore, payments: Payments, task: Task) -> Task:
             return tasks.move(task.id, TaskState.SETTLED, settlement_tx=tx)
         # Spent without a transfer to us: the payer cancelled the authorization.
         return tasks.move(task.id, TaskState.FAILED, error="the payer cancelled the payment")
-    if task.valid_before < time.time() + EXPIRY_MARGIN:
+    if not await asyncio.to_thread(payments.still_spendable, task.valid_before):
         return tasks.move(task.id, TaskState.FAILED, error=EXPIRED)
     try:
         return await settle_task(tasks, payments, task)
-    except SettlementError:
+    except (SettlementError, SettlementPendingError):
         moved = tasks.get(task.id)
         assert moved is not None
         return moved
+
+
+async def reconcile(tasks: TaskStore, payments: Payments, older_than: float = 30.0) -> list[Task]:
+    """Finish the settlements a hire left pending (a periodic job).
+
+    Only tasks whose result is stored and that no request has touched for
+    ``older_than`` seconds: each is settled, found settled on chain, or failed
+    uncharged once its authorization expired.
+    """
+    cutoff = datetime.now(UTC) - timedelta(seconds=older_than)
+    resolved = []
+    for task in tasks.in_flight():
+        updated = task.updated_at if task.updated_at.tzinfo else task.updated_at.replace(tzinfo=UTC)
+        if task.state is TaskState.SUCCEEDED and updated < cutoff:
+            resolved.append(await _resolve(tasks, payments, task))
+    return resolved

@@ -200,6 +200,16 @@ class Runtime:
         except Exception as exc:  # an RPC outage must not kill the scheduler
             log.warning("config sync: %s", exc)
 
+    def reconcile_settlements(self) -> None:
+        """Finish settlements that hires left pending (a periodic job); never raises."""
+        from agents.recovery import reconcile
+
+        try:
+            for task in asyncio.run(reconcile(self.tasks, self.payments)):
+                log.info("task %s (%s/%s): %s", task.id, task.agent, task.skill, task.state)
+        except Exception as exc:  # an RPC outage must not kill the scheduler
+            log.warning("settlement reconcile: %s", exc)
+
     def task(self, task_id: str) -> Task | None:
         """A task by id."""
         return self.tasks.get(task_id)

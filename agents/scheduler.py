@@ -30,6 +30,13 @@ def start_scheduler(runtime: Runtime) -> BackgroundScheduler:
         id="config-sync",
         name="apply new AgentConfig versions",
     )
+    scheduler.add_job(
+        runtime.reconcile_settlements,
+        "interval",
+        seconds=15,
+        id="settlements",
+        name="finish pending settlements",
+    )
     earnings = EarningsJobs(runtime.chain, runtime.tasks.engine, runtime.manifest)
     scheduler.add_job(
         earnings.tick,

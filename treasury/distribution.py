@@ -38,7 +38,7 @@ from web3.types import TxReceipt
 
 from agents.database import session_scope
 from agents.errors import AgentDaoError, TransactionFailedError
-from contracts.client import GAS_HEADROOM, GAS_MARGIN, Chain
+from contracts.client import GAS_HEADROOM, GAS_MARGIN, Chain, sender_lock
 from contracts.manifest import AgentAddresses, Manifest
 from treasury.ledger import agent_addresses
 from treasury.settings import EarningsSettings
@@ -228,19 +228,21 @@ class DistributionJob:
     def _send_distribute(self, addresses: AgentAddresses, state: DistributionState) -> TxReceipt:
         treasury = self.chain.contract("AgentTreasury", addresses.treasury)
         w3 = self.chain.w3
-        tx: dict[str, Any] = treasury.functions.distribute().build_transaction(  # type: ignore[assignment]
-            {
-                "from": self.signer.address,
-                "nonce": w3.eth.get_transaction_count(self.signer.address, "pending"),
-                "chainId": self.chain.chain_id,
-            }
-        )
-        tx["gas"] = int(tx["gas"] * GAS_MARGIN) + GAS_HEADROOM
-        signed = self.signer.sign_transaction(tx)
-        # remembered before it leaves: a crash from here on finds it on restart
-        state.in_flight_tx = HexBytes(signed.hash).to_0x_hex()
-        self._save(state)
-        w3.eth.send_raw_transaction(signed.raw_transaction)
+        # the operator key also settles payments: pick the nonce and send under its lock
+        with sender_lock(self.signer.address):
+            tx: dict[str, Any] = treasury.functions.distribute().build_transaction(  # type: ignore[assignment]
+                {
+                    "from": self.signer.address,
+                    "nonce": w3.eth.get_transaction_count(self.signer.address, "pending"),
+                    "chainId": self.chain.chain_id,
+                }
+            )
+            tx["gas"] = int(tx["gas"] * GAS_MARGIN) + GAS_HEADROOM
+            signed = self.signer.sign_transaction(tx)
+            # remembered before it leaves: a crash from here on finds it on restart
+            state.in_flight_tx = HexBytes(signed.hash).to_0x_hex()
+            self._save(state)
+            w3.eth.send_raw_transaction(signed.raw_transaction)
         receipt = w3.eth.wait_for_transaction_receipt(signed.hash, timeout=self.receipt_timeout)
         if receipt["status"] != 1:
             state.in_flight_tx = None

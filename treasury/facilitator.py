@@ -82,13 +82,26 @@ class _OperatorSigner(FacilitatorWeb3Signer):
 
     def write_contract(self, *args: Any, **kwargs: Any) -> str:
         with self._send_lock:
-            sent: str = super().write_contract(*args, **kwargs)
+            try:
+                sent: str = super().write_contract(*args, **kwargs)
+            except BaseException:
+                self._forget_nonce()
+                raise
         return sent
 
     def send_transaction(self, *args: Any, **kwargs: Any) -> str:
         with self._send_lock:
-            sent: str = super().send_transaction(*args, **kwargs)
+            try:
+                sent: str = super().send_transaction(*args, **kwargs)
+            except BaseException:
+                self._forget_nonce()
+                raise
         return sent
+
+    def _forget_nonce(self) -> None:
+        # The signer counts nonces itself and has already moved past the one a failed
+        # send reserved; left so, every later settlement would queue behind the gap.
+        self._next_nonce = None
 
 
 class LocalFacilitator:

@@ -287,7 +287,10 @@ class Payments:
         raw = response.invalid_reason or "invalid"
         code = _FACILITATOR_REASONS.get(raw)
         if code is None:
-            diagnosed = self.diagnose(Authorization.of(payload))
+            try:
+                diagnosed = self.diagnose(Authorization.of(payload))
+            except Exception:  # the diagnosis is a courtesy; the facilitator already refused
+                diagnosed = None
             if diagnosed is not None:
                 raise diagnosed
             code = raw
@@ -312,6 +315,11 @@ class Payments:
         if response.error_message:
             reason = f"{reason} ({response.error_message})"
         raise SettlementError(reason)
+
+    def still_spendable(self, valid_before: int) -> bool:
+        """True while an authorization valid before ``valid_before`` can still be
+        submitted on chain (by chain time, with the expiry margin)."""
+        return valid_before >= time.time() + self.chain_lead() + EXPIRY_MARGIN
 
     def is_used(self, payer: str, nonce: str) -> bool:
         """True when the authorization was already spent (or cancelled) on chain."""

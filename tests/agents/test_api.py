@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -30,6 +31,7 @@ from tests.support.customers import (
 
 SCRIBE_SUMMARIZE = 50_000  # 0.05 USDC
 AUDITOR_EXPLAIN = 100_000  # 0.10 USDC
+SCRIBE_HEADLINE = 10_000  # 0.01 USDC
 BASE = "http://agentdao.test"
 
 pytestmark = pytest.mark.anyio
@@ -346,3 +348,81 @@ async def test_a_config_the_runtime_cannot_run_is_refused_and_shown(
     newer = good.model_copy(update={"version": good.version + 2, "system_prompt": "You are Bo."})
     assert runtime.apply_config("scribe", newer) is None
     assert runtime.agent("scribe").live == newer
+
+
+async def test_a_result_is_held_until_its_payment_settles(
+    runtime: Runtime, anonymous: httpx.AsyncClient, chain: Chain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The customer empties its wallet while the model runs: settlement cannot happen yet,
+    so the answer is 202 (not 402, which would make an x402 client pay again), the result
+    is withheld everywhere, and the same payment sent again once funded settles it."""
+    import agents.hiring
+    import agents.skills
+
+    customer = dev_account(CUSTOMER)
+    usdc = runtime.payments._contract
+    sink = dev_account(9).address
+    real_skill = agents.skills.arun_skill
+
+    async def drain_then_run(*args: Any, **kwargs: Any) -> Any:
+        chain.send(usdc.functions.transfer(sink, balance(runtime, CUSTOMER_ADDRESS)), customer)
+        return await real_skill(*args, **kwargs)
+
+    monkeypatch.setattr(agents.hiring, "arun_skill", drain_then_run)
+    path = "/agents/scribe/skills/headline"
+    payment = await sign_payment(
+        CUSTOMER, requirements_of(await anonymous.post(path, json={"input": "held"}))
+    )
+    held = await anonymous.post(path, json={"input": "held"}, headers=header(payment))
+    assert held.status_code == 202, held.text
+    assert held.json()["reason"] == "settlement_pending"
+    task_id = held.json()["task_id"]
+    shown = (await anonymous.get(f"/tasks/{task_id}")).json()
+    assert shown["state"] == "succeeded"
+    assert shown["result"] is None
+    assert shown["charged"] is False
+    assert balance(runtime, CUSTOMER_ADDRESS) == 0
+
+    monkeypatch.setattr(agents.hiring, "arun_skill", real_skill)
+    refund = 1_000_000
+    chain.send(usdc.functions.transfer(CUSTOMER_ADDRESS, refund), dev_account(9))
+    paid = await anonymous.post(path, json={"input": "held"}, headers=header(payment))
+    assert paid.status_code == 200, paid.text
+    assert paid.json()["receipt"]["task_id"] == task_id
+    assert balance(runtime, CUSTOMER_ADDRESS) == refund - SCRIBE_HEADLINE
+    released = (await anonymous.get(f"/tasks/{task_id}")).json()
+    assert released["state"] == "settled"
+    assert released["result"] == paid.json()["result"]
+
+
+async def test_the_reconcile_job_finishes_a_pending_settlement(
+    runtime: Runtime, anonymous: httpx.AsyncClient, chain: Chain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import agents.hiring
+    import agents.skills
+    from agents.recovery import reconcile
+
+    customer = dev_account(CUSTOMER)
+    usdc = runtime.payments._contract
+    real_skill = agents.skills.arun_skill
+    parked = balance(runtime, CUSTOMER_ADDRESS)
+
+    async def drain_then_run(*args: Any, **kwargs: Any) -> Any:
+        chain.send(usdc.functions.transfer(dev_account(9).address, parked), customer)
+        return await real_skill(*args, **kwargs)
+
+    monkeypatch.setattr(agents.hiring, "arun_skill", drain_then_run)
+    path = "/agents/scribe/skills/headline"
+    payment = await sign_payment(
+        CUSTOMER, requirements_of(await anonymous.post(path, json={"input": "later"}))
+    )
+    held = await anonymous.post(path, json={"input": "later"}, headers=header(payment))
+    assert held.status_code == 202, held.text
+    assert await reconcile(runtime.tasks, runtime.payments, older_than=3600) == []  # too fresh
+
+    chain.send(usdc.functions.transfer(CUSTOMER_ADDRESS, parked), dev_account(9))
+    [done] = await reconcile(runtime.tasks, runtime.payments, older_than=0)
+    assert done.id == held.json()["task_id"]
+    assert done.state is TaskState.SETTLED
+    assert balance(runtime, CUSTOMER_ADDRESS) == parked - SCRIBE_HEADLINE
+    assert runtime.tasks.in_flight() == []
