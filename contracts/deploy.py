@@ -219,8 +219,6 @@ def _register(
     report: Report,
 ) -> None:
     contract = chain.contract("AgentRegistry", registry)
-    if contract.functions.isRegistered(name).call():
-        return
     record = (
         addresses.token,
         addresses.stake,
@@ -229,6 +227,16 @@ def _register(
         addresses.config,
         addresses.treasury,
     )
+    if contract.functions.isRegistered(name).call():
+        # Anyone may register a name; a record that is not ours would send customers
+        # who discover agents through the registry to someone else's treasury.
+        found = tuple(Web3.to_checksum_address(a) for a in contract.functions.agentOf(name).call())
+        if found != tuple(Web3.to_checksum_address(a) for a in record):
+            raise DeploymentError(
+                f"the registry's {name!r} belongs to other contracts (treasury {found[5]}); "
+                "rename the agent in agents.yaml"
+            )
+        return
     metadata = "data:application/json," + quote(json.dumps({"description": description}))
     chain.send(contract.functions.register(name, record, metadata))
     report(f"  registered {name!r} in the registry")

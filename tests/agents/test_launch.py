@@ -8,7 +8,7 @@ import pytest
 from web3 import Web3
 
 from agents.database import open_database, session_scope
-from agents.errors import TransactionFailedError
+from agents.errors import DeploymentError, TransactionFailedError
 from agents.launch import launch
 from agents.live_config import read_live_config
 from agents.records import LaunchedAgent
@@ -196,3 +196,22 @@ def test_manifest_records_where_the_deployment_begins(deployment: Deployment, ch
     )
     assert manifest.start_block < first_code_block
     assert not chain.w3.eth.get_code(usdc, block_identifier=manifest.start_block)
+
+
+def test_a_name_taken_in_the_registry_by_others_stops_the_launch(
+    anvil: EmbeddedChain, tmp_path: Path
+) -> None:
+    settings = settings_for(anvil.rpc_url, tmp_path)
+    chain = Chain(anvil.rpc_url, dev_account(0))
+    engine = open_database(settings)
+    agents_file = parse_agents_yaml(SAMPLE_AGENTS.read_text())
+
+    def front_run_after_registry(line: str) -> None:
+        if line.startswith("registry"):
+            registry = chain.contract("AgentRegistry", line.split()[1])
+            squatter = dev_account(6)
+            fake = tuple(dev_account(i).address for i in range(6))  # any addresses
+            chain.send(registry.functions.register("scribe", fake, ""), squatter)
+
+    with pytest.raises(DeploymentError, match="the registry's 'scribe' belongs to other contracts"):
+        launch(settings, agents_file, chain, engine, front_run_after_registry)
