@@ -40,6 +40,9 @@ contract AgentConfig is Ownable {
     uint16 public constant MAX_TEMPERATURE = 200;
     uint256 public constant MAX_SKILLS = 32;
     uint256 public constant MAX_SKILL_NAME_BYTES = 64;
+    /// @dev Every write copies, hashes and emits the whole config: unbounded text would
+    /// price even the guardian's `pause()` out of a block.
+    uint256 public constant MAX_SKILL_INSTRUCTIONS_BYTES = 4096;
     uint16 public constant BPS = 10_000;
 
     /// @notice Lowest price a skill may have, in payment-token units.
@@ -71,6 +74,7 @@ contract AgentConfig is Ownable {
     error AgentConfigUnknownSkill(string name);
     error AgentConfigLastSkill(string name);
     error AgentConfigPriceOutOfBand(string name, uint256 price);
+    error AgentConfigInvalidSkillInstructions(string name, uint256 length);
 
     /// @param owner_ The agent's timelock; the deployer never owns the config.
     /// @param guardian_ May only pause; zero for none.
@@ -132,9 +136,10 @@ contract AgentConfig is Ownable {
     }
 
     /// @notice Adds a skill, or replaces the skill with the same name.
-    /// @param skill Name non-empty and at most 64 bytes; price within the band; at most 32 skills.
+    /// @param skill Name non-empty and at most 64 bytes; instructions at most 4096 bytes; price
+    /// within the band; at most 32 skills.
     function setSkill(Skill calldata skill) external onlyOwner {
-        _checkSkill(skill.name, skill.price);
+        _checkSkill(skill);
         uint256 slot = _skillSlot[keccak256(bytes(skill.name))];
         if (slot == 0) {
             _pushSkill(skill);
@@ -263,7 +268,7 @@ contract AgentConfig is Ownable {
         _config.paused = c.paused;
         // the compiler cannot copy a struct array into storage in one assignment
         for (uint256 i; i < count; ++i) {
-            _checkSkill(c.skills[i].name, c.skills[i].price);
+            _checkSkill(c.skills[i]);
             _pushSkill(c.skills[i]);
         }
     }
@@ -305,10 +310,14 @@ contract AgentConfig is Ownable {
         if (total != BPS) revert AgentConfigInvalidSplit(total);
     }
 
-    function _checkSkill(string memory name, uint256 price) private view {
-        uint256 length = bytes(name).length;
-        if (length == 0 || length > MAX_SKILL_NAME_BYTES) revert AgentConfigInvalidSkillName(name);
-        _checkPrice(name, price);
+    function _checkSkill(Skill memory skill) private view {
+        uint256 length = bytes(skill.name).length;
+        if (length == 0 || length > MAX_SKILL_NAME_BYTES) revert AgentConfigInvalidSkillName(skill.name);
+        uint256 instructions = bytes(skill.instructions).length;
+        if (instructions > MAX_SKILL_INSTRUCTIONS_BYTES) {
+            revert AgentConfigInvalidSkillInstructions(skill.name, instructions);
+        }
+        _checkPrice(skill.name, skill.price);
     }
 
     function _checkPrice(string memory name, uint256 price) private view {

@@ -33,6 +33,7 @@ contract AgentGovernor is
 {
     /// @notice A zero threshold would let anyone spam proposals; refused at construction and on change.
     error AgentGovernorZeroProposalThreshold();
+    error AgentGovernorZeroQuorum();
 
     /// @param stake The AgentStake whose checkpointed shares are the votes.
     /// @param timelock_ The agent's timelock; this governor must be its proposer and canceller.
@@ -99,6 +100,13 @@ contract AgentGovernor is
     function _setProposalThreshold(uint256 newProposalThreshold) internal override {
         if (newProposalThreshold == 0) revert AgentGovernorZeroProposalThreshold();
         super._setProposalThreshold(newProposalThreshold);
+    }
+
+    /// @inheritdoc GovernorVotesQuorumFraction
+    /// @dev A zero quorum would let one vote above the threshold pass anything.
+    function _updateQuorumNumerator(uint256 newQuorumNumerator) internal override {
+        if (newQuorumNumerator == 0) revert AgentGovernorZeroQuorum();
+        super._updateQuorumNumerator(newQuorumNumerator);
     }
 
     /// @inheritdoc Governor

@@ -108,9 +108,12 @@ contract AgentTreasury is Ownable, ReentrancyGuard {
                 || address(stake_) == address(0) || address(agentToken_) == address(0)
                 || operator_ == address(0) || keeper_ == address(0)
         ) revert AgentTreasuryZeroAddress();
-        // the buyback burns what the stakers stake, and must never swap the payment token for itself
-        if (address(stake_.token()) != address(agentToken_) || address(agentToken_) == address(paymentToken_))
-        {
+        // the buyback burns what the stakers stake and must never swap the payment token for
+        // itself; the stakers' share is paid in the stake's reward token, or it is stuck there
+        if (
+            address(stake_.token()) != address(agentToken_) || address(agentToken_) == address(paymentToken_)
+                || address(stake_.rewardToken()) != address(paymentToken_)
+        ) {
             revert AgentTreasuryTokenMismatch();
         }
         paymentToken = paymentToken_;

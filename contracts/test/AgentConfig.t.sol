@@ -235,6 +235,29 @@ contract AgentConfigTest is Test {
         );
     }
 
+    function testSetConfigRevertsLongSkillInstructions() public {
+        AgentConfig.Config memory c = _default();
+        c.skills[0].instructions = ConfigFixture.repeat("i", 4097);
+        _expectSetConfigRevert(
+            c,
+            abi.encodeWithSelector(
+                AgentConfig.AgentConfigInvalidSkillInstructions.selector, c.skills[0].name, 4097
+            )
+        );
+    }
+
+    function testSetSkillRevertsLongInstructionsAndTakesTheLongestAllowed() public {
+        vm.startPrank(timelock);
+        string memory tooLong = ConfigFixture.repeat("i", 4097);
+        vm.expectRevert(
+            abi.encodeWithSelector(AgentConfig.AgentConfigInvalidSkillInstructions.selector, "big", 4097)
+        );
+        cfg.setSkill(AgentConfig.Skill("big", tooLong, 10_000));
+        cfg.setSkill(AgentConfig.Skill("big", ConfigFixture.repeat("i", 4096), 10_000));
+        vm.stopPrank();
+        assertEq(cfg.priceOf("big"), 10_000);
+    }
+
     function testSetConfigRevertsPriceBelowFloor() public {
         AgentConfig.Config memory c = _default();
         c.skills[1].price = ConfigFixture.FLOOR - 1;

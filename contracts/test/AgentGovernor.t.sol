@@ -109,6 +109,11 @@ contract AgentGovernorTest is AgentDeployment {
         new AgentGovernor(IVotes(address(stake)), timelock, "G", 1, 1, 0, 4, 0);
     }
 
+    function testConstructorRevertsZeroQuorum() public {
+        vm.expectRevert(AgentGovernor.AgentGovernorZeroQuorum.selector);
+        new AgentGovernor(IVotes(address(stake)), timelock, "G", 1, 1, 1, 0, 0);
+    }
+
     function testLaunchWiring() public view {
         assertTrue(timelock.hasRole(timelock.PROPOSER_ROLE(), address(governor)));
         assertTrue(timelock.hasRole(timelock.CANCELLER_ROLE(), address(governor)));

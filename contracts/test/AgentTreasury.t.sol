@@ -140,6 +140,16 @@ contract AgentTreasuryTest is Test {
         new AgentTreasury(IERC20(address(usdc)), cfg, stake, other, NO_DEX, operator, keeper, timelock);
     }
 
+    function testConstructorRevertsStakePaidInAnotherToken() public {
+        MockUSDC otherUsdc = new MockUSDC();
+        AgentStake paidElsewhere =
+            new AgentStake(IERC20(address(token)), IERC20(address(otherUsdc)), "Staked", "st");
+        vm.expectRevert(AgentTreasury.AgentTreasuryTokenMismatch.selector);
+        new AgentTreasury(
+            IERC20(address(usdc)), cfg, paidElsewhere, token, NO_DEX, operator, keeper, timelock
+        );
+    }
+
     // ---------------------------------------------------------------- distribute
 
     function testDistributeNothingReturnsZero() public {
