@@ -20,7 +20,8 @@ import {IUniswapV2Router} from "./interfaces/IUniswapV2Router.sol";
 /// one of those two balances. A token that charges a fee on transfer is handled (income is what arrived,
 /// recipients bear the fee); a token that returns false or reverts makes `distribute` revert and leaves
 /// the income pending. The keeper is trusted to choose `minOut` (from an off-chain quote and a slippage
-/// bound): it can only ever turn the buyback fund into burned agent tokens, never pay itself.
+/// bound), and that trust is real: a keeper that sandwiches its own buyback (or passes `minOut = 0`)
+/// can extract most of the fund. Nothing on chain bounds `minOut` yet (a TWAP check would).
 contract AgentTreasury is Ownable, ReentrancyGuard {
     using SafeERC20 for IERC20;
 
