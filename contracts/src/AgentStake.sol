@@ -30,6 +30,15 @@ contract AgentStake is ERC20Votes, ReentrancyGuard {
     mapping(address account => uint256) private _rewardPerTokenPaid;
     mapping(address account => uint256) private _accrued;
 
+    /// @dev What an account staked in the current block. It cannot leave in that block, so a
+    /// flash loan cannot stake, collect a distribution and unstake in one transaction.
+    struct FreshStake {
+        uint64 blockNumber;
+        uint192 amount;
+    }
+
+    mapping(address account => FreshStake) private _fresh;
+
     event Staked(address indexed account, uint256 amount);
     event Unstaked(address indexed account, uint256 amount);
     event RewardNotified(uint256 amount, uint256 rewardPerToken);
@@ -39,6 +48,7 @@ contract AgentStake is ERC20Votes, ReentrancyGuard {
     error AgentStakeZeroAmount();
     error AgentStakeZeroAddress();
     error AgentStakeSameToken();
+    error AgentStakeStakedThisBlock(uint256 unstakable);
 
     constructor(IERC20 token_, IERC20 rewardToken_, string memory name_, string memory symbol_)
         ERC20(name_, symbol_)
@@ -67,8 +77,14 @@ contract AgentStake is ERC20Votes, ReentrancyGuard {
     }
 
     /// @notice Burns `amount` of the caller's shares and returns as much `token`. Accrued rewards stay claimable.
+    /// Shares staked in the current block can only leave in a later one.
     function unstake(uint256 amount) external nonReentrant {
         if (amount == 0) revert AgentStakeZeroAmount();
+        FreshStake memory fresh = _fresh[msg.sender];
+        if (fresh.blockNumber == block.number) {
+            uint256 unstakable = balanceOf(msg.sender) - fresh.amount;
+            if (amount > unstakable) revert AgentStakeStakedThisBlock(unstakable);
+        }
         _burn(msg.sender, amount);
         token.safeTransfer(msg.sender, amount);
         emit Unstaked(msg.sender, amount);
@@ -140,6 +156,10 @@ contract AgentStake is ERC20Votes, ReentrancyGuard {
         // Before minting, so the mint itself moves the new votes to the delegate.
         if (delegates(account) == address(0)) _delegate(account, account);
         token.safeTransferFrom(msg.sender, address(this), amount);
+        // only the amount staked this block is held, so a 1-wei stakeFor cannot lock a holder in
+        FreshStake memory fresh = _fresh[account];
+        uint256 held = fresh.blockNumber == block.number ? fresh.amount + amount : amount;
+        _fresh[account] = FreshStake(uint64(block.number), uint192(held));
         _mint(account, amount);
         emit Staked(account, amount);
     }

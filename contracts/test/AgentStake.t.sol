@@ -194,6 +194,7 @@ contract AgentStakeTest is Test {
 
     function test_unstake() public {
         _stake(alice, 100e18);
+        vm.roll(block.number + 1);
         vm.expectEmit(address(stake));
         emit Unstaked(alice, 40e18);
         vm.prank(alice);
@@ -207,6 +208,7 @@ contract AgentStakeTest is Test {
     function test_unstake_keepsAccruedRewards() public {
         _stake(alice, 100e18);
         _pay(1_000e6);
+        vm.roll(block.number + 1);
         vm.prank(alice);
         stake.unstake(100e18);
         assertEq(stake.claimable(alice), 1_000e6);
@@ -225,6 +227,7 @@ contract AgentStakeTest is Test {
 
     function test_unstake_revertsBeyondStake() public {
         _stake(alice, 100e18);
+        vm.roll(block.number + 1);
         vm.expectRevert(
             abi.encodeWithSelector(IERC20Errors.ERC20InsufficientBalance.selector, alice, 100e18, 100e18 + 1)
         );
@@ -236,11 +239,47 @@ contract AgentStakeTest is Test {
         staked = bound(staked, 1, SUPPLY / 2);
         unstaked = bound(unstaked, 1, staked);
         _stake(alice, staked);
+        vm.roll(block.number + 1);
         vm.prank(alice);
         stake.unstake(unstaked);
         assertEq(stake.balanceOf(alice), staked - unstaked);
         assertEq(stake.getVotes(alice), staked - unstaked);
         assertEq(token.balanceOf(alice), SUPPLY / 2 - staked + unstaked);
+    }
+
+    function test_unstake_ofWhatWasStakedThisBlock_reverts() public {
+        _stake(alice, 100e18);
+        vm.roll(block.number + 1);
+        _stake(alice, 30e18); // a flash loan's stake: it cannot leave in this block
+        vm.expectRevert(abi.encodeWithSelector(AgentStake.AgentStakeStakedThisBlock.selector, 100e18));
+        vm.prank(alice);
+        stake.unstake(100e18 + 1);
+        vm.prank(alice);
+        stake.unstake(100e18); // what was staked before stays free to leave
+        vm.roll(block.number + 1);
+        vm.prank(alice);
+        stake.unstake(30e18);
+        assertEq(stake.balanceOf(alice), 0);
+    }
+
+    function test_flashStake_cannotCollectADistribution() public {
+        _stake(alice, 100e18);
+        vm.roll(block.number + 1);
+        _stake(bob, 900e18); // borrowed, to be repaid in the same transaction
+        _pay(1_000e6);
+        vm.expectRevert(abi.encodeWithSelector(AgentStake.AgentStakeStakedThisBlock.selector, 0));
+        vm.prank(bob);
+        stake.unstake(900e18);
+    }
+
+    function test_stakeForDust_doesNotLockAnOlderStake() public {
+        _stake(alice, 100e18);
+        vm.roll(block.number + 1);
+        vm.prank(bob);
+        stake.stakeFor(alice, 1); // a griefer's gift
+        vm.prank(alice);
+        stake.unstake(100e18);
+        assertEq(stake.balanceOf(alice), 1);
     }
 
     // ---------------------------------------------------------------- non-transferable

@@ -65,6 +65,7 @@ contract StakeHandler is CommonBase, StdCheats, StdUtils {
         uint256 staked = stake.balanceOf(actor);
         if (staked == 0) return;
         amount = bound(amount, 1, staked);
+        vm.roll(block.number + 1); // a stake leaves in a later block than it arrived
         vm.prank(actor);
         stake.unstake(amount);
     }
