@@ -46,7 +46,7 @@ def _push_payout(chain: Chain) -> Contract:
         subprocess.run([forge_binary(), "build"], cwd=ROOT, check=True, capture_output=True)
     data = json.loads(PUSH_ARTIFACT.read_text())
     factory = chain.w3.eth.contract(abi=data["abi"], bytecode=data["bytecode"]["object"])
-    receipt = chain._send(factory.constructor(), None, "deploy PushPayout")
+    receipt = chain.send(factory.constructor(), what="deploy PushPayout")
     address = receipt["contractAddress"]
     assert address is not None
     push: Contract = chain.w3.eth.contract(address=address, abi=data["abi"])

@@ -8,6 +8,7 @@ contract's custom error, e.g. ``AgentConfigInvalidSplit(9000)``.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -15,7 +16,7 @@ from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
-from web3.contract.contract import ContractFunction
+from web3.contract.contract import ContractConstructor, ContractFunction
 from web3.exceptions import ContractCustomError, ContractLogicError, Web3Exception
 from web3.types import TxReceipt
 
@@ -107,26 +108,45 @@ class Chain:
         """Deploy a committed artifact and return the bound contract."""
         artifact = artifacts.load(name)
         factory = self.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
-        receipt = self._send(factory.constructor(*args), signer, f"deploy {name}")
+        receipt = self.send(factory.constructor(*args), signer, what=f"deploy {name}")
         address = receipt["contractAddress"]
         if address is None:
             raise TransactionFailedError(f"deploy {name}: no contract address in the receipt")
         return self.contract(name, address)
 
-    def send(self, call: ContractFunction, signer: LocalAccount | None = None) -> TxReceipt:
-        """Sign, send and wait for a contract call; raise on revert."""
-        return self._send(call, signer, call.fn_name)
+    def send(
+        self,
+        call: ContractFunction | ContractConstructor,
+        signer: LocalAccount | None = None,
+        *,
+        what: str | None = None,
+        on_signed: Callable[[str], None] | None = None,
+        timeout: float = 120.0,
+    ) -> TxReceipt:
+        """Sign, send and wait for a contract call (or constructor); raise on revert.
 
-    def _send(self, call: Any, signer: LocalAccount | None, what: str) -> TxReceipt:
+        Args:
+            what: How errors name the call (default: the function's name).
+            on_signed: Called with the transaction hash after signing, before it is
+                broadcast, so a caller can remember it across a crash.
+            timeout: Seconds to wait for the receipt.
+        """
         account = signer or self.signer
+        label = what or str(getattr(call, "fn_name", "transaction"))
         with sender_lock(account.address):
-            tx_hash = self._broadcast(call, account, what)
-        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash)
+            tx_hash = self._broadcast(call, account, label, on_signed)
+        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout)
         if receipt["status"] != 1:
-            raise TransactionFailedError(f"{what}: reverted in tx {tx_hash.to_0x_hex()}")
+            raise TransactionFailedError(f"{label}: reverted in tx {tx_hash.to_0x_hex()}")
         return receipt
 
-    def _broadcast(self, call: Any, account: LocalAccount, what: str) -> HexBytes:
+    def _broadcast(
+        self,
+        call: Any,
+        account: LocalAccount,
+        what: str,
+        on_signed: Callable[[str], None] | None,
+    ) -> HexBytes:
         """Estimate, sign and send (the caller holds the sender's lock)."""
         try:
             tx = call.build_transaction(
@@ -148,4 +168,6 @@ class Chain:
         # in the next) can cost more when mined, so leave headroom.
         tx["gas"] = int(tx["gas"] * GAS_MARGIN) + GAS_HEADROOM
         signed = account.sign_transaction(tx)
+        if on_signed is not None:
+            on_signed(HexBytes(signed.hash).to_0x_hex())
         return HexBytes(self.w3.eth.send_raw_transaction(signed.raw_transaction))

@@ -142,8 +142,7 @@ def _deploy(chain: Chain, name: str, *args: Any) -> str:
     constructor = chain.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode).constructor(
         *args
     )
-    # Chain.send names calls by fn_name, which a constructor lacks; _send takes the label directly.
-    receipt = chain._send(constructor, None, f"deploy {name}")
+    receipt = chain.send(constructor, what=f"deploy {name}")
     address = receipt["contractAddress"]
     if address is None:
         raise DeploymentError(f"deploy {name}: no contract address in the receipt")

@@ -25,7 +25,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
@@ -38,7 +37,7 @@ from web3.types import TxReceipt
 
 from agents.database import session_scope
 from agents.errors import AgentDaoError, TransactionFailedError
-from contracts.client import GAS_HEADROOM, GAS_MARGIN, Chain, sender_lock
+from contracts.client import Chain
 from contracts.manifest import AgentAddresses, Manifest
 from treasury.ledger import agent_addresses
 from treasury.settings import EarningsSettings
@@ -227,28 +226,23 @@ class DistributionJob:
 
     def _send_distribute(self, addresses: AgentAddresses, state: DistributionState) -> TxReceipt:
         treasury = self.chain.contract("AgentTreasury", addresses.treasury)
-        w3 = self.chain.w3
-        # the operator key also settles payments: pick the nonce and send under its lock
-        with sender_lock(self.signer.address):
-            tx: dict[str, Any] = treasury.functions.distribute().build_transaction(  # type: ignore[assignment]
-                {
-                    "from": self.signer.address,
-                    "nonce": w3.eth.get_transaction_count(self.signer.address, "pending"),
-                    "chainId": self.chain.chain_id,
-                }
-            )
-            tx["gas"] = int(tx["gas"] * GAS_MARGIN) + GAS_HEADROOM
-            signed = self.signer.sign_transaction(tx)
-            # remembered before it leaves: a crash from here on finds it on restart
-            state.in_flight_tx = HexBytes(signed.hash).to_0x_hex()
+
+        def remember(tx_hash: str) -> None:
+            # before it leaves: a crash from here on finds it on restart
+            state.in_flight_tx = tx_hash
             self._save(state)
-            w3.eth.send_raw_transaction(signed.raw_transaction)
-        receipt = w3.eth.wait_for_transaction_receipt(signed.hash, timeout=self.receipt_timeout)
-        if receipt["status"] != 1:
+
+        try:
+            return self.chain.send(
+                treasury.functions.distribute(),
+                self.signer,
+                on_signed=remember,
+                timeout=self.receipt_timeout,
+            )
+        except TransactionFailedError:  # refused or reverted: nothing to find on restart
             state.in_flight_tx = None
             self._save(state)
-            raise TransactionFailedError(f"distribute: reverted in tx {signed.hash.to_0x_hex()}")
-        return receipt
+            raise
 
     def _resolve_in_flight(self, addresses: AgentAddresses, state: DistributionState) -> None:
         """Record what a crashed run broadcast; forget it when it never reached the chain."""
