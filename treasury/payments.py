@@ -258,8 +258,8 @@ class Payments:
                     f"authorizes {self.token.dollars(value)} {self.token.symbol}, "
                     f"the price is {self.token.dollars(price)} {self.token.symbol}",
                 )
-        now = time.time() + self.chain_lead() if now is None else now
-        if auth.valid_before < now + EXPIRY_MARGIN:
+        now = self.chain_now() if now is None else now
+        if not self.still_spendable(auth.valid_before, now):
             raise PaymentRejectedError(
                 "expired", f"the authorization expired (validBefore {auth.valid_before})"
             )
@@ -316,10 +316,15 @@ class Payments:
             reason = f"{reason} ({response.error_message})"
         raise SettlementError(reason)
 
-    def still_spendable(self, valid_before: int) -> bool:
+    def chain_now(self) -> float:
+        """The chain's clock, as this machine's clock plus the chain's lead."""
+        return time.time() + self.chain_lead()
+
+    def still_spendable(self, valid_before: int, now: float | None = None) -> bool:
         """True while an authorization valid before ``valid_before`` can still be
         submitted on chain (by chain time, with the expiry margin)."""
-        return valid_before >= time.time() + self.chain_lead() + EXPIRY_MARGIN
+        now = self.chain_now() if now is None else now
+        return valid_before >= now + EXPIRY_MARGIN
 
     def is_used(self, payer: str, nonce: str) -> bool:
         """True when the authorization was already spent (or cancelled) on chain."""
