@@ -107,6 +107,17 @@ contract AgentStake is ERC20Votes, ReentrancyGuard {
     /// owes. Permissionless and O(1). While nobody stakes, the balance is left for a later call.
     /// @return added The reward-token amount newly distributed.
     function notify() external nonReentrant returns (uint256 added) {
+        added = _notify();
+    }
+
+    /// @notice The treasury's entry point: `amount` was just transferred in. Stub for the treasury's branch:
+    /// it counts the balance like {notify}; the stake branch replaces it with the streaming, notifier-only one.
+    function notify(uint256 amount) external nonReentrant {
+        amount; // the balance is what counts here
+        _notify();
+    }
+
+    function _notify() private returns (uint256 added) {
         uint256 supply = totalSupply();
         if (supply == 0) return 0;
         uint256 balance = rewardToken.balanceOf(address(this));

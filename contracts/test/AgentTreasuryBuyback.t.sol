@@ -7,6 +7,7 @@ import {AgentConfig} from "../src/AgentConfig.sol";
 import {AgentStake} from "../src/AgentStake.sol";
 import {AgentToken} from "../src/AgentToken.sol";
 import {AgentTreasury} from "../src/AgentTreasury.sol";
+import {TreasuryFixture} from "./utils/TreasuryFixture.sol";
 import {MockUSDC} from "../src/MockUSDC.sol";
 import {ConfigFixture} from "./utils/ConfigFixture.sol";
 import {UniswapV2} from "./utils/UniswapV2.sol";
@@ -48,7 +49,7 @@ contract AgentTreasuryBuybackTest is Test {
         stake = new AgentStake(IERC20(address(token)), IERC20(address(usdc)), "Staked Agent", "sAGT");
         dex = UniswapV2.deploy();
         treasury = new AgentTreasury(
-            IERC20(address(usdc)), cfg, stake, token, dex.router, operator, keeper, timelock
+            IERC20(address(usdc)), cfg, stake, token, dex.router, operator, keeper, timelock, TreasuryFixture.TWAP_WINDOW, TreasuryFixture.MAX_SLIPPAGE_BPS
         );
         usdc.mint(address(this), POOL_USDC);
         token.approve(address(dex.router), POOL_TOKENS);

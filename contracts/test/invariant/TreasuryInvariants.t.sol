@@ -7,6 +7,7 @@ import {AgentConfig} from "../../src/AgentConfig.sol";
 import {AgentStake} from "../../src/AgentStake.sol";
 import {AgentToken} from "../../src/AgentToken.sol";
 import {AgentTreasury} from "../../src/AgentTreasury.sol";
+import {TreasuryFixture} from "../utils/TreasuryFixture.sol";
 import {MockUSDC} from "../../src/MockUSDC.sol";
 import {ConfigFixture} from "../utils/ConfigFixture.sol";
 import {FeeOnTransferToken} from "../mocks/FeeOnTransferToken.sol";
@@ -149,7 +150,7 @@ abstract contract TreasuryInvariantBase is Test {
         );
         stake = new AgentStake(IERC20(address(token)), payment, "Staked Agent", "sAGT");
         UniswapV2.Dex memory dex = UniswapV2.deploy();
-        treasury = new AgentTreasury(payment, cfg, stake, token, dex.router, operator, operator, timelock);
+        treasury = new AgentTreasury(payment, cfg, stake, token, dex.router, operator, operator, timelock, TreasuryFixture.TWAP_WINDOW, TreasuryFixture.MAX_SLIPPAGE_BPS);
         _seedPool(dex, minter);
         handler = new TreasuryHandler(treasury, token, minter, actors);
         targetContract(address(handler));

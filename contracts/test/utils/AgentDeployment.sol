@@ -10,6 +10,7 @@ import {AgentStake} from "../../src/AgentStake.sol";
 import {AgentTimelock} from "../../src/AgentTimelock.sol";
 import {AgentToken} from "../../src/AgentToken.sol";
 import {AgentTreasury} from "../../src/AgentTreasury.sol";
+import {TreasuryFixture} from "./TreasuryFixture.sol";
 import {MockUSDC} from "../../src/MockUSDC.sol";
 import {IUniswapV2Router} from "../../src/interfaces/IUniswapV2Router.sol";
 import {ConfigFixture} from "./ConfigFixture.sol";
@@ -65,7 +66,7 @@ abstract contract AgentDeployment is Test {
             IUniswapV2Router(address(0)),
             operator,
             operator,
-            address(timelock)
+            address(timelock), TreasuryFixture.TWAP_WINDOW, TreasuryFixture.MAX_SLIPPAGE_BPS
         );
         timelock.grantRole(timelock.PROPOSER_ROLE(), address(governor));
         timelock.grantRole(timelock.CANCELLER_ROLE(), address(governor));
