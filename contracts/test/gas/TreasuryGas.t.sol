@@ -40,11 +40,25 @@ contract TreasuryGasTest is Test {
         );
         stake = new AgentStake(IERC20(address(token)), IERC20(address(usdc)), "Staked Agent", "sAGT");
         dex = UniswapV2.deploy();
-        treasury = new AgentTreasury(IERC20(address(usdc)), cfg, stake, token, dex.router, operator, operator, timelock, TreasuryFixture.TWAP_WINDOW, TreasuryFixture.MAX_SLIPPAGE_BPS);
+        treasury = new AgentTreasury(
+            IERC20(address(usdc)),
+            cfg,
+            stake,
+            token,
+            dex.router,
+            operator,
+            operator,
+            timelock,
+            TreasuryFixture.TWAP_WINDOW,
+            TreasuryFixture.MAX_SLIPPAGE_BPS
+        );
         usdc.mint(address(this), 5_000e6);
         token.approve(address(dex.router), 100_000e18);
         usdc.approve(address(dex.router), 5_000e6);
-        dex.router.addLiquidity(address(token), address(usdc), 100_000e18, 5_000e6, 0, 0, address(this), block.timestamp);
+        dex.router
+            .addLiquidity(
+                address(token), address(usdc), 100_000e18, 5_000e6, 0, 0, address(this), block.timestamp
+            );
         vm.startPrank(alice);
         token.approve(address(stake), 1e18);
         stake.stake(1e18);

@@ -12,112 +12,7 @@ import {MockUSDC} from "../../src/MockUSDC.sol";
 import {ConfigFixture} from "../utils/ConfigFixture.sol";
 import {FeeOnTransferToken} from "../mocks/FeeOnTransferToken.sol";
 import {UniswapV2} from "../utils/UniswapV2.sol";
-
-interface IMintable {
-    function mint(address to, uint256 amount) external;
-}
-
-/// @notice Drives the treasury with payments, distributions, staking and governance spending.
-contract TreasuryHandler is Test {
-    AgentTreasury internal treasury;
-    AgentStake internal stake;
-    AgentToken internal token;
-    AgentConfig internal cfg;
-    IERC20 internal payment;
-    address internal minter;
-    address internal owner;
-    address internal customer = makeAddr("customer");
-    address[] internal actors;
-
-    uint256 public ghostPaidIn; // what actually reached the treasury from customers
-    uint256 public ghostDistributed; // sum of distribute() return values
-    uint256 public ghostReserveSpent;
-    uint256 public ghostBuybackSpent;
-    uint256 public ghostBoughtBack; // payment token swapped by buyback()
-    uint256 public ghostBurned; // sum of buyback() return values
-
-    constructor(AgentTreasury treasury_, AgentToken token_, address minter_, address[] memory actors_) {
-        treasury = treasury_;
-        stake = treasury_.stake();
-        cfg = treasury_.config();
-        payment = treasury_.paymentToken();
-        token = token_;
-        minter = minter_;
-        owner = treasury_.owner();
-        actors = actors_;
-    }
-
-    function pay(uint256 amount) external {
-        amount = _bound(amount, 0, 1e30);
-        vm.prank(minter);
-        IMintable(address(payment)).mint(customer, amount);
-        uint256 before = payment.balanceOf(address(treasury));
-        vm.prank(customer);
-        assertTrue(payment.transfer(address(treasury), amount));
-        ghostPaidIn += payment.balanceOf(address(treasury)) - before;
-    }
-
-    function distribute() external {
-        ghostDistributed += treasury.distribute();
-    }
-
-    function stakeTokens(uint256 actorSeed, uint256 amount) external {
-        address actor = actors[actorSeed % actors.length];
-        amount = _bound(amount, 0, token.balanceOf(actor));
-        if (amount == 0) return;
-        vm.startPrank(actor);
-        token.approve(address(stake), amount);
-        stake.stake(amount);
-        vm.stopPrank();
-    }
-
-    function unstakeTokens(uint256 actorSeed, uint256 amount) external {
-        address actor = actors[actorSeed % actors.length];
-        amount = _bound(amount, 0, stake.balanceOf(actor));
-        if (amount == 0) return;
-        vm.roll(block.number + 1); // a stake leaves in a later block than it arrived
-        vm.prank(actor);
-        stake.unstake(amount);
-    }
-
-    function claim(uint256 actorSeed) external {
-        vm.prank(actors[actorSeed % actors.length]);
-        stake.claim();
-    }
-
-    function spendReserve(uint256 amount) external {
-        amount = _bound(amount, 0, treasury.reserveBalance());
-        vm.prank(owner);
-        treasury.spendReserve(customer, amount);
-        ghostReserveSpent += amount;
-    }
-
-    function spendBuyback(uint256 amount) external {
-        amount = _bound(amount, 0, treasury.buybackBalance());
-        vm.prank(owner);
-        treasury.spendBuyback(customer, amount);
-        ghostBuybackSpent += amount;
-    }
-
-    /// The keeper buys back with the loosest bound (minOut 0): whatever the price, the books must hold.
-    function buyback(uint256 amount) external {
-        amount = _bound(amount, 0, treasury.buybackBalance());
-        if (amount == 0) return;
-        vm.prank(treasury.keeper());
-        try treasury.buyback(amount, 0, block.timestamp) returns (uint256 burned) {
-            ghostBoughtBack += amount;
-            ghostBurned += burned;
-        } catch {} // e.g. a fee-on-transfer payment token fails Uniswap's K check; nothing moves
-    }
-
-    function setSplit(uint16 a, uint16 b, uint16 c) external {
-        a = uint16(_bound(a, 0, 10_000));
-        b = uint16(_bound(b, 0, 10_000 - a));
-        c = uint16(_bound(c, 0, 10_000 - a - b));
-        vm.prank(owner);
-        cfg.setSplit(AgentConfig.Split(a, b, c, 10_000 - a - b - c));
-    }
-}
+import {TreasuryHandler, IMintable} from "./handlers/TreasuryHandler.sol";
 
 abstract contract TreasuryInvariantBase is Test {
     address internal timelock = makeAddr("timelock");
@@ -150,8 +45,22 @@ abstract contract TreasuryInvariantBase is Test {
         );
         stake = new AgentStake(IERC20(address(token)), payment, "Staked Agent", "sAGT");
         UniswapV2.Dex memory dex = UniswapV2.deploy();
-        treasury = new AgentTreasury(payment, cfg, stake, token, dex.router, operator, operator, timelock, TreasuryFixture.TWAP_WINDOW, TreasuryFixture.MAX_SLIPPAGE_BPS);
+        treasury = new AgentTreasury(
+            payment,
+            cfg,
+            stake,
+            token,
+            dex.router,
+            operator,
+            operator,
+            timelock,
+            TreasuryFixture.TWAP_WINDOW,
+            TreasuryFixture.MAX_SLIPPAGE_BPS
+        );
         _seedPool(dex, minter);
+        // the price floor needs an observation a window old
+        treasury.observePrice();
+        vm.warp(block.timestamp + TreasuryFixture.TWAP_WINDOW);
         handler = new TreasuryHandler(treasury, token, minter, actors);
         targetContract(address(handler));
     }
@@ -184,8 +93,15 @@ abstract contract TreasuryInvariantBase is Test {
     function invariantBalanceEqualsBooks() public view {
         assertEq(
             payment.balanceOf(address(treasury)),
-            treasury.reserveBalance() + treasury.buybackBalance() + treasury.pendingIncome()
+            treasury.reserveBalance() + treasury.buybackBalance() + treasury.totalOperatorOwed()
+                + treasury.pendingIncome()
         );
+    }
+
+    /// Nobody withdraws here: everything booked to the operator is still owed to it.
+    function invariantOperatorShareOwed() public view {
+        assertEq(treasury.totalOperatorOwed(), treasury.totalToOperator());
+        assertEq(treasury.operatorOwed(operator), treasury.totalToOperator());
     }
 
     function invariantReserveAndBuybackTracked() public view {

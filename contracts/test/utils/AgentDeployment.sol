@@ -66,7 +66,9 @@ abstract contract AgentDeployment is Test {
             IUniswapV2Router(address(0)),
             operator,
             operator,
-            address(timelock), TreasuryFixture.TWAP_WINDOW, TreasuryFixture.MAX_SLIPPAGE_BPS
+            address(timelock),
+            TreasuryFixture.TWAP_WINDOW,
+            TreasuryFixture.MAX_SLIPPAGE_BPS
         );
         timelock.grantRole(timelock.PROPOSER_ROLE(), address(governor));
         timelock.grantRole(timelock.CANCELLER_ROLE(), address(governor));
