@@ -66,6 +66,8 @@ contract TreasuryGasTest is Test {
         usdc.mint(address(treasury), 1_000e6);
         treasury.distribute();
         usdc.mint(address(treasury), 1_000e6);
+        treasury.observePrice();
+        vm.warp(block.timestamp + TreasuryFixture.TWAP_WINDOW);
     }
 
     function _cool() internal {
@@ -86,11 +88,31 @@ contract TreasuryGasTest is Test {
         console.log("distribute (second, warm books):", g - gasleft());
     }
 
+    function test_gas_withdrawOperatorShare() public {
+        _cool();
+        vm.prank(operator);
+        uint256 g = gasleft();
+        treasury.withdrawOperatorShare(operator);
+        console.log("withdrawOperatorShare:", g - gasleft());
+    }
+
     function test_gas_buyback() public {
         _cool();
         vm.prank(operator);
         uint256 g = gasleft();
         treasury.buyback(100e6, 0, block.timestamp);
-        console.log("buyback 100 USDC:", g - gasleft());
+        console.log("buyback 100 USDC (TWAP floor, re-observes):", g - gasleft());
+    }
+
+    /// Both observation slots already written: what every buyback after the first pays.
+    function test_gas_buyback_steady() public {
+        vm.prank(operator);
+        treasury.buyback(10e6, 0, block.timestamp);
+        vm.warp(block.timestamp + TreasuryFixture.TWAP_WINDOW);
+        _cool();
+        vm.prank(operator);
+        uint256 g = gasleft();
+        treasury.buyback(10e6, 0, block.timestamp);
+        console.log("buyback 10 USDC, steady state:", g - gasleft());
     }
 }
