@@ -611,9 +611,9 @@ contract AgentConfigTest is Test {
 
     function testFuzzSetPaused(bool[8] calldata flags) public {
         bytes32 content = cfg.contentHash();
-        for (uint256 i; i < flags.length; ++i) {
+        for (uint64 i; i < flags.length; ++i) {
             vm.expectEmit(address(cfg));
-            emit PauseChanged(uint64(i + 2), _hash(content, flags[i]), flags[i]);
+            emit PauseChanged(i + 2, _hash(content, flags[i]), flags[i]);
             vm.prank(timelock);
             cfg.setPaused(flags[i]);
             assertEq(cfg.paused(), flags[i]);

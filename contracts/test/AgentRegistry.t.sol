@@ -301,6 +301,7 @@ contract AgentRegistryTest is RegistryFixture {
 
     function _registerMany(uint256 n) internal {
         for (uint256 i; i < n; ++i) {
+            // forge-lint: disable-next-line(unsafe-typecast)
             address t = address(uint160(0xA000 + i));
             _register(string.concat("agent-", vm.toString(i)), _set(t, 100 + i));
         }

@@ -57,10 +57,11 @@ contract ConfigGasTest is MaxConfigBuilder {
     function testGasNamesPage() public {
         AgentRegistry registry = new AgentRegistry();
         for (uint256 i; i < 2_001; ++i) {
+            // forge-lint: disable-next-line(unsafe-typecast)
             address t = address(uint160(0xA0000 + i));
             AgentRegistry.Agent memory a = AgentRegistry.Agent({
-                token: address(uint160(0xB0000 + i)),
-                stake: address(uint160(0xC0000 + i)),
+                token: makeAddr(string.concat("token", vm.toString(i))),
+                stake: makeAddr(string.concat("stake", vm.toString(i))),
                 governor: address(new AgentPartMock(t)),
                 timelock: t,
                 config: address(new AgentPartMock(t)),

@@ -119,6 +119,7 @@ contract ConfigAdversaryHandler is CommonBase, StdCheats, StdUtils {
         // every other call only, so runs reach large configs before shrinking them
         if (++_shrinkCalls % 2 == 1) return;
         AgentConfig.Config memory c = ConfigFixture.defaultConfig();
+        // forge-lint: disable-next-line(unsafe-typecast)
         c.temperature = uint16(seed % 201);
         c.hireBudget = seed;
         (bool ok, uint256 gasUsed) = _call(timelock, abi.encodeCall(AgentConfig.setConfig, (c)));
