@@ -2,13 +2,20 @@
 pragma solidity ^0.8.24;
 
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {ISplitCheckpoint} from "./interfaces/ISplitCheckpoint.sol";
 
 /// @title AgentConfig
 /// @notice The agent's governed configuration: system prompt, model, temperature, skills with prices,
-/// revenue split, hiring budget and pause flag. Only the owner (the agent's timelock) writes it; a
-/// guardian may only pause. Every write bumps `version` and emits the whole new config and its hash,
-/// so the runtime can rebuild the live config from events alone.
-contract AgentConfig is Ownable {
+/// revenue split and hiring budget, plus a pause flag kept apart from it. Only the owner (the agent's
+/// timelock) writes it; a guardian may only pause. Every write bumps `version`: a content write emits
+/// the whole new config (`ConfigUpdated`), a pause or resume only the flag (`PauseChanged`), so the
+/// runtime can rebuild the live config from events alone and the emergency stop costs the same at any
+/// config size. `configHash = keccak256(abi.encode(contentHash, paused))` with
+/// `contentHash = keccak256(abi.encode(config()))`.
+/// @dev Skills live in a generation: `setConfig` starts a new one and abandons the old skills' storage
+/// instead of deleting it slot by slot, so even a maximal config can be replaced in one transaction.
+contract AgentConfig is Ownable, ReentrancyGuardTransient {
     /// @notice One sellable skill; `price` is in payment-token units.
     struct Skill {
         string name;
@@ -32,7 +39,6 @@ contract AgentConfig is Ownable {
         Skill[] skills;
         Split split;
         uint256 hireBudget;
-        bool paused;
     }
 
     uint256 public constant MAX_SYSTEM_PROMPT_BYTES = 8192;
@@ -40,8 +46,8 @@ contract AgentConfig is Ownable {
     uint16 public constant MAX_TEMPERATURE = 200;
     uint256 public constant MAX_SKILLS = 32;
     uint256 public constant MAX_SKILL_NAME_BYTES = 64;
-    /// @dev Every write copies, hashes and emits the whole config: unbounded text would
-    /// price even the guardian's `pause()` out of a block.
+    /// @dev A content write copies, hashes and emits the whole config: unbounded text would price
+    /// governance's own writes out of a block (the pause no longer depends on it).
     uint256 public constant MAX_SKILL_INSTRUCTIONS_BYTES = 4096;
     uint16 public constant BPS = 10_000;
 
@@ -49,38 +55,75 @@ contract AgentConfig is Ownable {
     uint256 public immutable priceFloor;
     /// @notice Highest price a skill may have, in payment-token units.
     uint256 public immutable priceCeiling;
+    /// @dev The deployer: the only account that may bind the treasury, once.
+    address private immutable _binder;
 
-    Config private _config;
-    uint64 private _version;
-    bytes32 private _configHash;
+    string private _systemPrompt;
+    string private _model;
+    uint16 private _temperature;
+    Split private _split;
+    uint256 private _hireBudget;
+    uint256 private _generation;
+    mapping(uint256 generation => Skill[]) private _skills;
+    // keccak256(name) => index in _skills[generation] plus one (0 = absent)
+    mapping(uint256 generation => mapping(bytes32 nameHash => uint256)) private _skillSlot;
+    bytes32 private _contentHash;
+    // one slot, so a pause reads and writes a single slot besides the content hash
     address private _guardian;
-    // keccak256(name) => index in _config.skills plus one (0 = absent)
-    mapping(bytes32 => uint256) private _skillSlot;
+    uint64 private _version;
+    bool private _paused;
+    address private _treasury;
 
-    /// @notice Emitted after every write (and by the constructor as version 1) with the full new config.
+    /// @notice Emitted after every content write (and by the constructor as version 1) with the full
+    /// new config; `configHash` covers it and the current pause flag.
     event ConfigUpdated(uint64 indexed version, bytes32 indexed configHash, Config config);
+    /// @notice Emitted after every pause or resume; the content (and so `contentHash`) is unchanged.
+    event PauseChanged(uint64 indexed version, bytes32 indexed configHash, bool paused);
     /// @notice Emitted when the owner replaces the guardian.
     event GuardianChanged(address indexed previousGuardian, address indexed newGuardian);
+    /// @notice Emitted once, when the deployer binds the treasury whose income a split change settles.
+    event TreasuryBound(address indexed treasury);
 
+    /// @notice `caller` is not the guardian.
     error AgentConfigNotGuardian(address caller);
+    /// @notice `floor` is above `ceiling`.
     error AgentConfigInvalidPriceBand(uint256 floor, uint256 ceiling);
+    /// @notice The split's parts sum to `totalBps`, not 10_000.
     error AgentConfigInvalidSplit(uint256 totalBps);
+    /// @notice The system prompt is empty or longer than 8192 bytes.
     error AgentConfigInvalidSystemPrompt(uint256 length);
+    /// @notice The model is empty or longer than 128 bytes.
     error AgentConfigInvalidModel(uint256 length);
+    /// @notice The temperature is above 200.
     error AgentConfigInvalidTemperature(uint16 temperature);
+    /// @notice The config would hold `count` skills (allowed: 1..32).
     error AgentConfigInvalidSkillCount(uint256 count);
+    /// @notice A skill name is empty or longer than 64 bytes.
     error AgentConfigInvalidSkillName(string name);
+    /// @notice Two skills share `name`.
     error AgentConfigDuplicateSkill(string name);
+    /// @notice No skill is called `name`.
     error AgentConfigUnknownSkill(string name);
+    /// @notice `name` is the only skill left and cannot be removed.
     error AgentConfigLastSkill(string name);
+    /// @notice `price` of skill `name` is outside [priceFloor, priceCeiling].
     error AgentConfigPriceOutOfBand(string name, uint256 price);
+    /// @notice The instructions of skill `name` are longer than 4096 bytes.
     error AgentConfigInvalidSkillInstructions(string name, uint256 length);
+    /// @notice Ownership cannot be renounced: a config nobody governs could never be changed again.
+    error AgentConfigCannotRenounce();
+    /// @notice `caller` is not the deployer, the only account that may bind the treasury.
+    error AgentConfigNotBinder(address caller);
+    /// @notice The treasury is already bound to `treasury`.
+    error AgentConfigTreasuryAlreadyBound(address treasury);
+    /// @notice `treasury` has no code.
+    error AgentConfigInvalidTreasury(address treasury);
 
     /// @param owner_ The agent's timelock; the deployer never owns the config.
     /// @param guardian_ May only pause; zero for none.
     /// @param priceFloor_ Lowest allowed skill price.
     /// @param priceCeiling_ Highest allowed skill price; at least `priceFloor_`.
-    /// @param initial The config stored as version 1.
+    /// @param initial The config stored as version 1 (not paused).
     constructor(
         address owner_,
         address guardian_,
@@ -93,6 +136,7 @@ contract AgentConfig is Ownable {
         }
         priceFloor = priceFloor_;
         priceCeiling = priceCeiling_;
+        _binder = msg.sender;
         _guardian = guardian_;
         emit GuardianChanged(address(0), guardian_);
         _storeConfig(initial);
@@ -106,10 +150,24 @@ contract AgentConfig is Ownable {
 
     // ---------------------------------------------------------------- writes
 
-    /// @notice Replaces the whole configuration.
+    /// @notice Binds the treasury whose pending income is distributed before every split change. Once,
+    /// by the deployer (launch, right after deploying the treasury); until then split changes settle nothing.
+    /// @param treasury_ The agent's AgentTreasury.
+    function bindTreasury(address treasury_) external {
+        if (msg.sender != _binder) revert AgentConfigNotBinder(msg.sender);
+        if (_treasury != address(0)) revert AgentConfigTreasuryAlreadyBound(_treasury);
+        // an address without code would make every later split change revert
+        if (treasury_.code.length == 0) revert AgentConfigInvalidTreasury(treasury_);
+        _treasury = treasury_;
+        emit TreasuryBound(treasury_);
+    }
+
+    /// @notice Replaces the whole configuration; the pause flag is left as it is.
+    /// @dev A new skill generation: the old skills' storage is abandoned, not cleared, so shrinking a
+    /// maximal config stays far below the block gas limit. A changed split first settles pending income.
     /// @param newConfig The new config; every guardrail applies.
-    function setConfig(Config calldata newConfig) external onlyOwner {
-        _clearSkills();
+    function setConfig(Config calldata newConfig) external onlyOwner nonReentrant {
+        if (_splitChanges(newConfig.split)) _checkpoint();
         _storeConfig(newConfig);
         _commit();
     }
@@ -117,21 +175,21 @@ contract AgentConfig is Ownable {
     /// @notice Replaces the system prompt (non-empty, at most 8192 bytes).
     function setSystemPrompt(string calldata systemPrompt) external onlyOwner {
         _checkSystemPrompt(systemPrompt);
-        _config.systemPrompt = systemPrompt;
+        _systemPrompt = systemPrompt;
         _commit();
     }
 
     /// @notice Replaces the model, "provider:model" (non-empty, at most 128 bytes).
     function setModel(string calldata model) external onlyOwner {
         _checkModel(model);
-        _config.model = model;
+        _model = model;
         _commit();
     }
 
     /// @notice Replaces the temperature, in hundredths (at most 200).
     function setTemperature(uint16 temperature) external onlyOwner {
         _checkTemperature(temperature);
-        _config.temperature = temperature;
+        _temperature = temperature;
         _commit();
     }
 
@@ -140,11 +198,12 @@ contract AgentConfig is Ownable {
     /// within the band; at most 32 skills.
     function setSkill(Skill calldata skill) external onlyOwner {
         _checkSkill(skill);
-        uint256 slot = _skillSlot[keccak256(bytes(skill.name))];
+        uint256 generation = _generation;
+        uint256 slot = _skillSlot[generation][keccak256(bytes(skill.name))];
         if (slot == 0) {
-            _pushSkill(skill);
+            _pushSkill(generation, skill);
         } else {
-            _config.skills[slot - 1] = skill;
+            _skills[generation][slot - 1] = skill;
         }
         _commit();
     }
@@ -152,47 +211,52 @@ contract AgentConfig is Ownable {
     /// @notice Removes a skill by name; the last remaining skill cannot be removed.
     /// @dev The last skill in the list takes the removed one's place (order is not preserved).
     function removeSkill(string calldata name) external onlyOwner {
+        uint256 generation = _generation;
+        Skill[] storage skills = _skills[generation];
+        mapping(bytes32 => uint256) storage slots = _skillSlot[generation];
         bytes32 key = keccak256(bytes(name));
-        uint256 slot = _skillSlot[key];
+        uint256 slot = slots[key];
         if (slot == 0) revert AgentConfigUnknownSkill(name);
-        uint256 last = _config.skills.length - 1;
+        uint256 last = skills.length - 1;
         if (last == 0) revert AgentConfigLastSkill(name);
         if (slot - 1 != last) {
-            Skill storage moved = _config.skills[last];
-            _config.skills[slot - 1] = moved;
-            _skillSlot[keccak256(bytes(moved.name))] = slot;
+            Skill storage moved = skills[last];
+            skills[slot - 1] = moved;
+            slots[keccak256(bytes(moved.name))] = slot;
         }
-        _config.skills.pop();
-        delete _skillSlot[key];
+        skills.pop();
+        delete slots[key];
         _commit();
     }
 
     /// @notice Sets the price of an existing skill (within [priceFloor, priceCeiling]).
     function setSkillPrice(string calldata name, uint256 price) external onlyOwner {
-        uint256 slot = _skillSlot[keccak256(bytes(name))];
+        uint256 generation = _generation;
+        uint256 slot = _skillSlot[generation][keccak256(bytes(name))];
         if (slot == 0) revert AgentConfigUnknownSkill(name);
         _checkPrice(name, price);
-        _config.skills[slot - 1].price = price;
+        _skills[generation][slot - 1].price = price;
         _commit();
     }
 
-    /// @notice Replaces the revenue split (must sum to 10_000 bps).
-    function setSplit(Split calldata newSplit) external onlyOwner {
+    /// @notice Replaces the revenue split (must sum to 10_000 bps). The treasury's pending income is
+    /// distributed first, under the old split, so a split applies only to income earned under it.
+    function setSplit(Split calldata newSplit) external onlyOwner nonReentrant {
         _checkSplit(newSplit);
-        _config.split = newSplit;
+        _checkpoint();
+        _split = newSplit;
         _commit();
     }
 
     /// @notice Sets the payment-token amount the agent may spend hiring other agents per day.
     function setHireBudget(uint256 hireBudget) external onlyOwner {
-        _config.hireBudget = hireBudget;
+        _hireBudget = hireBudget;
         _commit();
     }
 
-    /// @notice Pauses or resumes the agent (only governance can resume).
-    function setPaused(bool paused) external onlyOwner {
-        _config.paused = paused;
-        _commit();
+    /// @notice Pauses or resumes the agent (only governance can resume). O(1): emits `PauseChanged`.
+    function setPaused(bool paused_) external onlyOwner {
+        _setPaused(paused_);
     }
 
     /// @notice Replaces the guardian (zero for none). Counts as a write: the version is bumped.
@@ -203,17 +267,22 @@ contract AgentConfig is Ownable {
         _commit();
     }
 
-    /// @notice Emergency stop by the guardian; it cannot unpause, only governance can.
+    /// @notice Emergency stop by the guardian; it cannot unpause, only governance can. O(1) at any
+    /// config size: emits `PauseChanged`.
     function pause() external onlyGuardian {
-        _config.paused = true;
-        _commit();
+        _setPaused(true);
+    }
+
+    /// @notice Always reverts: the config must stay governed.
+    function renounceOwnership() public pure override {
+        revert AgentConfigCannotRenounce();
     }
 
     // ----------------------------------------------------------------- reads
 
-    /// @notice The whole current configuration.
+    /// @notice The whole current configuration (without the pause flag, see {paused}).
     function config() external view returns (Config memory) {
-        return _config;
+        return _current();
     }
 
     /// @notice The current version; 1 is the constructor's config.
@@ -221,21 +290,32 @@ contract AgentConfig is Ownable {
         return _version;
     }
 
-    /// @notice keccak256(abi.encode(config())) of the current config.
+    /// @notice keccak256(abi.encode(contentHash(), paused())).
     function configHash() external view returns (bytes32) {
-        return _configHash;
+        return _hashWithPause(_contentHash, _paused);
+    }
+
+    /// @notice keccak256(abi.encode(config())).
+    function contentHash() external view returns (bytes32) {
+        return _contentHash;
+    }
+
+    /// @notice Whether the agent is paused.
+    function paused() external view returns (bool) {
+        return _paused;
     }
 
     /// @notice The current revenue split (read by AgentTreasury).
     function split() external view returns (Split memory) {
-        return _config.split;
+        return _split;
     }
 
     /// @notice The price of a skill; reverts for an unknown skill.
     function priceOf(string calldata name) external view returns (uint256) {
-        uint256 slot = _skillSlot[keccak256(bytes(name))];
+        uint256 generation = _generation;
+        uint256 slot = _skillSlot[generation][keccak256(bytes(name))];
         if (slot == 0) revert AgentConfigUnknownSkill(name);
-        return _config.skills[slot - 1].price;
+        return _skills[generation][slot - 1].price;
     }
 
     /// @notice The address that may pause the agent.
@@ -243,14 +323,52 @@ contract AgentConfig is Ownable {
         return _guardian;
     }
 
+    /// @notice The treasury settled before a split change; zero until the deployer binds it.
+    function treasury() external view returns (address) {
+        return _treasury;
+    }
+
     // -------------------------------------------------------------- internal
 
+    function _current() private view returns (Config memory c) {
+        c.systemPrompt = _systemPrompt;
+        c.model = _model;
+        c.temperature = _temperature;
+        c.skills = _skills[_generation];
+        c.split = _split;
+        c.hireBudget = _hireBudget;
+    }
+
     function _commit() private {
-        Config memory current = _config;
-        bytes32 hash = keccak256(abi.encode(current));
+        Config memory current = _current();
+        bytes32 content = keccak256(abi.encode(current));
+        _contentHash = content;
         uint64 newVersion = ++_version;
-        _configHash = hash;
-        emit ConfigUpdated(newVersion, hash, current);
+        emit ConfigUpdated(newVersion, _hashWithPause(content, _paused), current);
+    }
+
+    function _setPaused(bool paused_) private {
+        _paused = paused_;
+        uint64 newVersion = ++_version;
+        emit PauseChanged(newVersion, _hashWithPause(_contentHash, paused_), paused_);
+    }
+
+    function _hashWithPause(bytes32 content, bool paused_) private pure returns (bytes32) {
+        return keccak256(abi.encode(content, paused_));
+    }
+
+    /// @dev Income pending in the treasury was earned under the current split: pay it out under that
+    /// split before it changes, or whoever orders `distribute` and the change would choose the split.
+    /// No try/catch: a checkpoint skipped by a failing (or gas-starved) call would defeat the rule.
+    function _checkpoint() private {
+        address treasury_ = _treasury;
+        if (treasury_ != address(0)) ISplitCheckpoint(treasury_).distribute();
+    }
+
+    function _splitChanges(Split calldata next) private view returns (bool) {
+        Split memory current = _split;
+        return next.stakersBps != current.stakersBps || next.operatorBps != current.operatorBps
+            || next.buybackBps != current.buybackBps || next.reserveBps != current.reserveBps;
     }
 
     function _storeConfig(Config memory c) private {
@@ -260,35 +378,29 @@ contract AgentConfig is Ownable {
         _checkSplit(c.split);
         uint256 count = c.skills.length;
         if (count == 0 || count > MAX_SKILLS) revert AgentConfigInvalidSkillCount(count);
-        _config.systemPrompt = c.systemPrompt;
-        _config.model = c.model;
-        _config.temperature = c.temperature;
-        _config.split = c.split;
-        _config.hireBudget = c.hireBudget;
-        _config.paused = c.paused;
-        // the compiler cannot copy a struct array into storage in one assignment
+        _systemPrompt = c.systemPrompt;
+        _model = c.model;
+        _temperature = c.temperature;
+        _split = c.split;
+        _hireBudget = c.hireBudget;
+        // a fresh generation (the constructor fills generation 1): nothing to delete
+        uint256 generation = ++_generation;
         for (uint256 i; i < count; ++i) {
             _checkSkill(c.skills[i]);
-            _pushSkill(c.skills[i]);
-        }
-    }
-
-    function _clearSkills() private {
-        Skill[] storage skills = _config.skills;
-        for (uint256 i = skills.length; i > 0; --i) {
-            delete _skillSlot[keccak256(bytes(skills[i - 1].name))];
-            skills.pop();
+            _pushSkill(generation, c.skills[i]);
         }
     }
 
     /// @dev Caller has validated name and price; this enforces uniqueness and the count cap.
-    function _pushSkill(Skill memory skill) private {
+    function _pushSkill(uint256 generation, Skill memory skill) private {
         bytes32 key = keccak256(bytes(skill.name));
-        if (_skillSlot[key] != 0) revert AgentConfigDuplicateSkill(skill.name);
-        uint256 count = _config.skills.length;
+        mapping(bytes32 => uint256) storage slots = _skillSlot[generation];
+        if (slots[key] != 0) revert AgentConfigDuplicateSkill(skill.name);
+        Skill[] storage skills = _skills[generation];
+        uint256 count = skills.length;
         if (count == MAX_SKILLS) revert AgentConfigInvalidSkillCount(count + 1);
-        _config.skills.push(skill);
-        _skillSlot[key] = count + 1;
+        skills.push(skill);
+        slots[key] = count + 1;
     }
 
     function _checkSystemPrompt(string memory prompt) private pure {

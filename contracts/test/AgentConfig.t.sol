@@ -9,6 +9,7 @@ import {ConfigFixture} from "./utils/ConfigFixture.sol";
 contract AgentConfigTest is Test {
     event ConfigUpdated(uint64 indexed version, bytes32 indexed configHash, AgentConfig.Config config);
     event GuardianChanged(address indexed previousGuardian, address indexed newGuardian);
+    event PauseChanged(uint64 indexed version, bytes32 indexed configHash, bool paused);
 
     address internal timelock = makeAddr("timelock");
     address internal guardian = makeAddr("guardian");
@@ -41,12 +42,22 @@ contract AgentConfigTest is Test {
         assertTrue(found != 0, "no ConfigUpdated");
         Vm.Log memory log = logs[found - 1];
         AgentConfig.Config memory emitted = abi.decode(log.data, (AgentConfig.Config));
-        bytes32 hash = keccak256(abi.encode(emitted));
+        bytes32 content = keccak256(abi.encode(emitted));
+        bytes32 hash = _hash(content, cfg.paused());
         assertEq(uint256(log.topics[1]), expectedVersion, "topic version");
         assertEq(log.topics[2], hash, "topic hash");
         assertEq(cfg.version(), expectedVersion, "version");
         assertEq(cfg.configHash(), hash, "stored hash");
-        assertEq(keccak256(abi.encode(cfg.config())), hash, "config() hash");
+        assertEq(cfg.contentHash(), content, "content hash");
+        assertEq(keccak256(abi.encode(cfg.config())), content, "config() hash");
+    }
+
+    function _hash(bytes32 content, bool paused) internal pure returns (bytes32) {
+        return keccak256(abi.encode(content, paused));
+    }
+
+    function _hashOf(AgentConfig.Config memory c, bool paused) internal pure returns (bytes32) {
+        return _hash(keccak256(abi.encode(c)), paused);
     }
 
     // ---------------------------------------------------------------- constructor
@@ -58,13 +69,16 @@ contract AgentConfigTest is Test {
         assertEq(cfg.priceCeiling(), ConfigFixture.CEILING);
         assertEq(cfg.version(), 1);
         assertEq(keccak256(abi.encode(cfg.config())), keccak256(abi.encode(_default())));
-        assertEq(cfg.configHash(), keccak256(abi.encode(_default())));
+        assertEq(cfg.contentHash(), keccak256(abi.encode(_default())));
+        assertEq(cfg.configHash(), _hashOf(_default(), false));
+        assertFalse(cfg.paused());
+        assertEq(cfg.treasury(), address(0));
     }
 
     function testConstructorEmitsVersionOne() public {
         AgentConfig.Config memory c = _default();
         vm.expectEmit(true, true, false, true);
-        emit ConfigUpdated(1, keccak256(abi.encode(c)), c);
+        emit ConfigUpdated(1, _hashOf(c, false), c);
         _deploy(c);
     }
 
@@ -108,7 +122,6 @@ contract AgentConfigTest is Test {
         c.systemPrompt = "New prompt";
         c.model = "openai:gpt-4o-mini";
         c.skills = ConfigFixture.skills(3, 5_000);
-        c.paused = true;
         vm.recordLogs();
         vm.prank(timelock);
         cfg.setConfig(c);
@@ -567,15 +580,47 @@ contract AgentConfigTest is Test {
     }
 
     function testSetPaused() public {
+        bytes32 content = cfg.contentHash();
         vm.startPrank(timelock);
-        vm.recordLogs();
+        vm.expectEmit(address(cfg));
+        emit PauseChanged(2, _hash(content, true), true);
         cfg.setPaused(true);
-        _assertCommitted(2);
-        assertTrue(cfg.config().paused);
+        assertTrue(cfg.paused());
+        assertEq(cfg.configHash(), _hash(content, true));
+        vm.expectEmit(address(cfg));
+        emit PauseChanged(3, _hash(content, false), false);
         cfg.setPaused(false);
         vm.stopPrank();
-        assertFalse(cfg.config().paused);
+        assertFalse(cfg.paused());
         assertEq(cfg.version(), 3);
+        assertEq(cfg.contentHash(), content);
+    }
+
+    function testSetConfigKeepsPause() public {
+        vm.prank(guardian);
+        cfg.pause();
+        AgentConfig.Config memory c = _default();
+        c.model = "openai:gpt-4o";
+        vm.recordLogs();
+        vm.prank(timelock);
+        cfg.setConfig(c);
+        _assertCommitted(3);
+        assertTrue(cfg.paused());
+        assertEq(cfg.configHash(), _hashOf(c, true));
+    }
+
+    function testFuzzSetPaused(bool[8] calldata flags) public {
+        bytes32 content = cfg.contentHash();
+        for (uint64 i; i < flags.length; ++i) {
+            vm.expectEmit(address(cfg));
+            emit PauseChanged(i + 2, _hash(content, flags[i]), flags[i]);
+            vm.prank(timelock);
+            cfg.setPaused(flags[i]);
+            assertEq(cfg.paused(), flags[i]);
+            assertEq(cfg.configHash(), _hash(content, flags[i]));
+        }
+        assertEq(cfg.version(), flags.length + 1);
+        assertEq(cfg.contentHash(), content);
     }
 
     function testSetPausedRevertsGuardian() public {
@@ -585,11 +630,12 @@ contract AgentConfigTest is Test {
     }
 
     function testPauseByGuardian() public {
-        vm.recordLogs();
+        vm.expectEmit(address(cfg));
+        emit PauseChanged(2, _hash(cfg.contentHash(), true), true);
         vm.prank(guardian);
         cfg.pause();
-        _assertCommitted(2);
-        assertTrue(cfg.config().paused);
+        assertTrue(cfg.paused());
+        assertEq(cfg.version(), 2);
     }
 
     function testPauseRevertsNotGuardian() public {

@@ -3,70 +3,173 @@ pragma solidity ^0.8.24;
 
 import {Test} from "forge-std/Test.sol";
 import {AgentRegistry} from "../src/AgentRegistry.sol";
+import {AgentTimelock} from "../src/AgentTimelock.sol";
+import {AgentPartMock} from "./mocks/AgentPartMock.sol";
+import {AgentDeployment} from "./utils/AgentDeployment.sol";
 
-contract AgentRegistryTest is Test {
-    event AgentRegistered(string name, AgentRegistry.Agent agent, string metadataURI);
-    event MetadataUpdated(string name, string metadataURI);
-
-    AgentRegistry internal registry;
-    AgentRegistry.Agent internal agent;
-
-    function setUp() public {
-        registry = new AgentRegistry();
-        agent = AgentRegistry.Agent({
-            token: makeAddr("token"),
-            stake: makeAddr("stake"),
-            governor: makeAddr("governor"),
-            timelock: makeAddr("timelock"),
-            config: makeAddr("config"),
-            treasury: makeAddr("treasury")
+/// @dev Builds agent sets whose governor, config and treasury report a given timelock.
+abstract contract RegistryFixture is Test {
+    function _set(address timelock, uint256 salt) internal returns (AgentRegistry.Agent memory) {
+        return AgentRegistry.Agent({
+            token: makeAddr(string.concat("token", vm.toString(salt))),
+            stake: makeAddr(string.concat("stake", vm.toString(salt))),
+            governor: address(new AgentPartMock(timelock)),
+            timelock: timelock,
+            config: address(new AgentPartMock(timelock)),
+            treasury: address(new AgentPartMock(timelock))
         });
     }
 
     function _assertAgentEq(AgentRegistry.Agent memory a, AgentRegistry.Agent memory b) internal pure {
         assertEq(keccak256(abi.encode(a)), keccak256(abi.encode(b)));
     }
+}
 
-    // ---------------------------------------------------------------- register
+contract AgentRegistryTest is RegistryFixture {
+    event AgentRegistered(string name, AgentRegistry.Agent agent, string metadataURI);
+    event MetadataUpdated(string name, string metadataURI);
+
+    AgentRegistry internal registry;
+    AgentRegistry.Agent internal agent;
+    address internal timelock = makeAddr("timelock");
+    address internal stranger = makeAddr("stranger");
+
+    function setUp() public {
+        registry = new AgentRegistry();
+        agent = _set(timelock, 0);
+    }
+
+    function _register(string memory name, AgentRegistry.Agent memory a) internal {
+        vm.prank(a.timelock);
+        registry.register(name, a, "");
+    }
+
+    // ---------------------------------------------------------------- register: who
 
     function test_register() public {
         vm.expectEmit(address(registry));
         emit AgentRegistered("writer", agent, "ipfs://writer");
-        vm.prank(makeAddr("anyone"));
+        vm.prank(timelock);
         registry.register("writer", agent, "ipfs://writer");
         assertTrue(registry.isRegistered("writer"));
         _assertAgentEq(registry.agentOf("writer"), agent);
         assertEq(registry.metadataOf("writer"), "ipfs://writer");
-        string[] memory names = registry.names();
+        assertEq(registry.nameCount(), 1);
+        string[] memory names = registry.names(0, 10);
         assertEq(names.length, 1);
         assertEq(names[0], "writer");
+        assertEq(registry.nameOf(agent.treasury), "writer");
+        assertEq(registry.nameOf(agent.token), "writer");
+        assertEq(registry.nameOf(stranger), "");
     }
 
-    function test_register_keepsOrder() public {
-        registry.register("a", agent, "");
-        registry.register("b", agent, "");
-        registry.register("c", agent, "");
-        string[] memory names = registry.names();
-        assertEq(names.length, 3);
-        assertEq(names[0], "a");
-        assertEq(names[2], "c");
+    function test_register_byTimelockAdmin() public {
+        address[] memory none = new address[](0);
+        AgentTimelock real = new AgentTimelock(1 days, none, none, address(this));
+        AgentRegistry.Agent memory a = _set(address(real), 1);
+        registry.register("launched", a, "");
+        assertTrue(registry.isRegistered("launched"));
+        // once the launch renounced its admin role, only the timelock itself could register
+        real.renounceRole(real.DEFAULT_ADMIN_ROLE(), address(this));
+        AgentRegistry.Agent memory b = _set(address(real), 2);
+        b.timelock = address(real);
+        vm.expectRevert(
+            abi.encodeWithSelector(AgentRegistry.AgentRegistryUnauthorized.selector, address(this))
+        );
+        registry.register("again", b, "");
+    }
+
+    function test_register_revertsForStranger() public {
+        vm.expectRevert(abi.encodeWithSelector(AgentRegistry.AgentRegistryUnauthorized.selector, stranger));
+        vm.prank(stranger);
+        registry.register("writer", agent, "");
+    }
+
+    function test_register_revertsForAnotherRoleOfTheTimelock() public {
+        address[] memory proposers = new address[](1);
+        proposers[0] = stranger;
+        AgentTimelock real = new AgentTimelock(1 days, proposers, proposers, address(this));
+        AgentRegistry.Agent memory a = _set(address(real), 1);
+        vm.expectRevert(abi.encodeWithSelector(AgentRegistry.AgentRegistryUnauthorized.selector, stranger));
+        vm.prank(stranger);
+        registry.register("writer", a, "");
+    }
+
+    function testFuzz_register_onlyTimelockOrAdmin(address caller) public {
+        address[] memory none = new address[](0);
+        AgentTimelock real = new AgentTimelock(1 days, none, none, address(this));
+        AgentRegistry.Agent memory a = _set(address(real), 1);
+        bool allowed = caller == address(real) || caller == address(this);
+        if (!allowed) {
+            vm.expectRevert(abi.encodeWithSelector(AgentRegistry.AgentRegistryUnauthorized.selector, caller));
+        }
+        vm.prank(caller);
+        registry.register("writer", a, "");
+        assertEq(registry.isRegistered("writer"), allowed);
+    }
+
+    // ---------------------------------------------------------------- register: what
+
+    function test_register_revertsWhenAPartPointsElsewhere() public {
+        address other = makeAddr("other");
+        agent.config = address(new AgentPartMock(other));
+        vm.expectRevert(
+            abi.encodeWithSelector(AgentRegistry.AgentRegistryNotTimelocks.selector, agent.config, timelock)
+        );
+        _register("writer", agent);
+    }
+
+    function testFuzz_register_revertsWhenAnyCheckedPartPointsElsewhere(uint256 field, address other) public {
+        vm.assume(other != timelock);
+        // the governor, config or treasury field (the timelock field is the reference itself)
+        uint256[3] memory pointers = [uint256(2), 4, 5];
+        field = pointers[bound(field, 0, 2)];
+        AgentRegistry.Agent memory bad = agent;
+        address part = address(new AgentPartMock(other));
+        assembly {
+            mstore(add(bad, mul(field, 0x20)), part)
+        }
+        vm.expectRevert(
+            abi.encodeWithSelector(AgentRegistry.AgentRegistryNotTimelocks.selector, part, timelock)
+        );
+        _register("writer", bad);
+    }
+
+    function test_register_revertsWhenAPartHasNoCode() public {
+        agent.governor = makeAddr("eoa governor");
+        vm.expectRevert(
+            abi.encodeWithSelector(AgentRegistry.AgentRegistryNotTimelocks.selector, agent.governor, timelock)
+        );
+        _register("writer", agent);
+    }
+
+    function test_register_checksAStakeThatAnswersOwner() public {
+        agent.stake = address(new AgentPartMock(makeAddr("other")));
+        vm.expectRevert(
+            abi.encodeWithSelector(AgentRegistry.AgentRegistryNotTimelocks.selector, agent.stake, timelock)
+        );
+        _register("writer", agent);
+        agent.stake = address(new AgentPartMock(timelock));
+        _register("writer", agent);
+        assertTrue(registry.isRegistered("writer"));
     }
 
     function test_register_revertsOnEmptyName() public {
         vm.expectRevert(AgentRegistry.AgentRegistryEmptyName.selector);
-        registry.register("", agent, "");
+        _register("", agent);
     }
 
     function test_register_revertsOnTakenName() public {
-        registry.register("writer", agent, "");
+        _register("writer", agent);
+        AgentRegistry.Agent memory other = _set(timelock, 1);
         vm.expectRevert(abi.encodeWithSelector(AgentRegistry.AgentRegistryNameTaken.selector, "writer"));
-        registry.register("writer", agent, "other");
+        _register("writer", other);
     }
 
     function test_register_revertsOnZeroAddress() public {
         agent.treasury = address(0);
         vm.expectRevert(AgentRegistry.AgentRegistryZeroAddress.selector);
-        registry.register("writer", agent, "");
+        _register("writer", agent);
     }
 
     function testFuzz_register_revertsOnAnyZeroAddress(uint256 field) public {
@@ -76,49 +179,103 @@ contract AgentRegistryTest is Test {
             mstore(add(bad, mul(field, 0x20)), 0)
         }
         vm.expectRevert(AgentRegistry.AgentRegistryZeroAddress.selector);
+        vm.prank(timelock);
         registry.register("writer", bad, "");
+    }
+
+    function testFuzz_register_anAddressBelongsToOneRecord(uint256 field) public {
+        field = bound(field, 0, 5);
+        _register("writer", agent);
+        // a second agent with its own timelock reuses one of the first one's addresses
+        address second = makeAddr("second timelock");
+        AgentRegistry.Agent memory b = _set(second, 1);
+        address reused = _field(agent, field);
+        if (field == 3) {
+            // the first agent's timelock as the second's: only it may register, and its parts are taken
+            b = _set(timelock, 1);
+            vm.expectRevert(
+                abi.encodeWithSelector(AgentRegistry.AgentRegistryAddressTaken.selector, timelock, "writer")
+            );
+            _register("copy", b);
+            return;
+        }
+        // the reused part must still report the second timelock for the pointer checks to pass
+        if (field == 2 || field == 4 || field == 5) {
+            vm.expectRevert(
+                abi.encodeWithSelector(AgentRegistry.AgentRegistryNotTimelocks.selector, reused, second)
+            );
+        } else {
+            vm.expectRevert(
+                abi.encodeWithSelector(AgentRegistry.AgentRegistryAddressTaken.selector, reused, "writer")
+            );
+        }
+        _setField(b, field, reused);
+        _register("copy", b);
+        assertFalse(registry.isRegistered("copy"));
+    }
+
+    function test_register_revertsOnAnAddressTwiceInOneRecord() public {
+        agent.stake = agent.token;
+        vm.expectRevert(
+            abi.encodeWithSelector(AgentRegistry.AgentRegistryAddressTaken.selector, agent.token, "writer")
+        );
+        _register("writer", agent);
     }
 
     function testFuzz_register(string calldata name, string calldata uri) public {
         vm.assume(bytes(name).length != 0);
+        vm.prank(timelock);
         registry.register(name, agent, uri);
         assertTrue(registry.isRegistered(name));
         assertEq(registry.metadataOf(name), uri);
         _assertAgentEq(registry.agentOf(name), agent);
     }
 
+    function _field(AgentRegistry.Agent memory a, uint256 field) internal pure returns (address value) {
+        assembly {
+            value := mload(add(a, mul(field, 0x20)))
+        }
+    }
+
+    function _setField(AgentRegistry.Agent memory a, uint256 field, address value) internal pure {
+        assembly {
+            mstore(add(a, mul(field, 0x20)), value)
+        }
+    }
+
     // ---------------------------------------------------------------- setMetadata
 
     function test_setMetadata() public {
-        registry.register("writer", agent, "old");
+        _register("writer", agent);
         vm.expectEmit(address(registry));
         emit MetadataUpdated("writer", "new");
-        vm.prank(agent.timelock);
+        vm.prank(timelock);
         registry.setMetadata("writer", "new");
         assertEq(registry.metadataOf("writer"), "new");
     }
 
     function test_setMetadata_revertsForOthers() public {
-        registry.register("writer", agent, "old");
-        address registrant = address(this);
-        vm.expectRevert(abi.encodeWithSelector(AgentRegistry.AgentRegistryUnauthorized.selector, registrant));
+        _register("writer", agent);
+        vm.expectRevert(
+            abi.encodeWithSelector(AgentRegistry.AgentRegistryUnauthorized.selector, address(this))
+        );
         registry.setMetadata("writer", "new");
     }
 
     function test_setMetadata_revertsWhenNotRegistered() public {
         vm.expectRevert(abi.encodeWithSelector(AgentRegistry.AgentRegistryNotRegistered.selector, "ghost"));
-        vm.prank(agent.timelock);
+        vm.prank(timelock);
         registry.setMetadata("ghost", "new");
     }
 
     function testFuzz_setMetadata_onlyTimelock(address caller, string calldata uri) public {
-        registry.register("writer", agent, "old");
-        if (caller != agent.timelock) {
+        _register("writer", agent);
+        if (caller != timelock) {
             vm.expectRevert(abi.encodeWithSelector(AgentRegistry.AgentRegistryUnauthorized.selector, caller));
         }
         vm.prank(caller);
         registry.setMetadata("writer", uri);
-        assertEq(registry.metadataOf("writer"), caller == agent.timelock ? uri : "old");
+        assertEq(registry.metadataOf("writer"), caller == timelock ? uri : "");
     }
 
     // ---------------------------------------------------------------- views
@@ -138,6 +295,147 @@ contract AgentRegistryTest is Test {
     }
 
     function test_names_emptyAtStart() public view {
-        assertEq(registry.names().length, 0);
+        assertEq(registry.nameCount(), 0);
+        assertEq(registry.names(0, 100).length, 0);
+    }
+
+    function _registerMany(uint256 n) internal {
+        for (uint256 i; i < n; ++i) {
+            // forge-lint: disable-next-line(unsafe-typecast)
+            address t = address(uint160(0xA000 + i));
+            _register(string.concat("agent-", vm.toString(i)), _set(t, 100 + i));
+        }
+    }
+
+    function test_names_pagesInOrder() public {
+        _registerMany(5);
+        assertEq(registry.nameCount(), 5);
+        string[] memory page = registry.names(1, 2);
+        assertEq(page.length, 2);
+        assertEq(page[0], "agent-1");
+        assertEq(page[1], "agent-2");
+        // clipped at the end, empty past it
+        page = registry.names(3, 10);
+        assertEq(page.length, 2);
+        assertEq(page[1], "agent-4");
+        assertEq(registry.names(5, 1).length, 0);
+        assertEq(registry.names(0, 0).length, 0);
+        assertEq(registry.names(2, type(uint256).max).length, 3);
+    }
+
+    function testFuzz_names_page(uint256 start, uint256 count) public {
+        _registerMany(7);
+        start = bound(start, 0, 9);
+        count = bound(count, 0, type(uint256).max);
+        string[] memory page = registry.names(start, count);
+        uint256 expected = start >= 7 ? 0 : (7 - start < count ? 7 - start : count);
+        assertEq(page.length, expected);
+        for (uint256 i; i < page.length; ++i) {
+            assertEq(page[i], string.concat("agent-", vm.toString(start + i)));
+        }
+    }
+}
+
+/// @notice The squats the review found, against a real agent set deployed and registered as launch does.
+contract AgentRegistryAttackTest is AgentDeployment {
+    address internal squatter = makeAddr("squatter");
+    address internal holder = makeAddr("holder");
+
+    function setUp() public {
+        address[] memory holders = new address[](1);
+        holders[0] = holder;
+        uint256[] memory amounts = new uint256[](1);
+        amounts[0] = 1_000_000e18;
+        _deployAgent(holders, amounts);
+    }
+
+    function _fakeTreasury() internal returns (address) {
+        return address(new AgentPartMock(squatter));
+    }
+
+    function test_DeploymentRegistered() public view {
+        assertEq(registry.nameCount(), 1);
+        assertEq(keccak256(abi.encode(registry.agentOf("agent"))), keccak256(abi.encode(_agentRecord())));
+        assertFalse(timelock.hasRole(timelock.DEFAULT_ADMIN_ROLE(), address(this)));
+    }
+
+    /// The review's squat: the real token, governor and config beside a fake treasury as `payTo`, under a new
+    /// name, by an account that controls none of them.
+    function test_Attack_SquatRealAgentWithFakeTreasury() public {
+        AgentRegistry.Agent memory fake = _agentRecord();
+        fake.treasury = _fakeTreasury();
+        vm.prank(squatter);
+        vm.expectRevert(abi.encodeWithSelector(AgentRegistry.AgentRegistryUnauthorized.selector, squatter));
+        registry.register("agent-official", fake, "");
+        // naming itself as the timelock: the real governor and config report the real one
+        fake.timelock = squatter;
+        vm.prank(squatter);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                AgentRegistry.AgentRegistryNotTimelocks.selector, address(governor), squatter
+            )
+        );
+        registry.register("agent-official", fake, "");
+        assertFalse(registry.isRegistered("agent-official"));
+    }
+
+    /// The same squat on a registry where the real agent is not registered yet (front-running the launch).
+    function test_Attack_SquatBeforeTheLaunchRegisters() public {
+        AgentRegistry fresh = new AgentRegistry();
+        AgentRegistry.Agent memory fake = _agentRecord();
+        fake.treasury = _fakeTreasury();
+        vm.prank(squatter);
+        vm.expectRevert(abi.encodeWithSelector(AgentRegistry.AgentRegistryUnauthorized.selector, squatter));
+        fresh.register("agent", fake, "");
+        // the squatter's own timelock with the real governor: the governor reports the real timelock
+        AgentTimelock own = new AgentTimelock(1, new address[](0), new address[](0), squatter);
+        fake.timelock = address(own);
+        vm.prank(squatter);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                AgentRegistry.AgentRegistryNotTimelocks.selector, address(governor), address(own)
+            )
+        );
+        fresh.register("agent", fake, "");
+        assertEq(fresh.nameCount(), 0);
+    }
+
+    /// A set that is entirely the squatter's own but reuses the real agent's token and stake cannot join them to
+    /// a second record.
+    function test_Attack_SecondRecordReusesRealTokenAndStake() public {
+        AgentTimelock own = new AgentTimelock(1, new address[](0), new address[](0), squatter);
+        AgentRegistry.Agent memory fake = AgentRegistry.Agent({
+            token: address(token),
+            stake: address(stake),
+            governor: address(new AgentPartMock(address(own))),
+            timelock: address(own),
+            config: address(new AgentPartMock(address(own))),
+            treasury: address(new AgentPartMock(address(own)))
+        });
+        vm.prank(squatter);
+        vm.expectRevert(
+            abi.encodeWithSelector(AgentRegistry.AgentRegistryAddressTaken.selector, address(token), "agent")
+        );
+        registry.register("agent-official", fake, "");
+    }
+
+    /// Even the real timelock (through a proposal) cannot register its addresses a second time.
+    function test_Attack_RealTimelockRegistersItsSetTwice() public {
+        AgentRegistry.Agent memory again = _agentRecord();
+        vm.prank(address(timelock));
+        vm.expectRevert(
+            abi.encodeWithSelector(AgentRegistry.AgentRegistryAddressTaken.selector, address(token), "agent")
+        );
+        registry.register("agent-2", again, "");
+    }
+
+    function testFuzz_Attack_NobodyElseRegistersTheRealSet(address caller, string calldata name) public {
+        vm.assume(caller != address(timelock) && bytes(name).length != 0);
+        AgentRegistry fresh = new AgentRegistry();
+        AgentRegistry.Agent memory fake = _agentRecord();
+        fake.treasury = _fakeTreasury();
+        vm.prank(caller);
+        vm.expectRevert(abi.encodeWithSelector(AgentRegistry.AgentRegistryUnauthorized.selector, caller));
+        fresh.register(name, fake, "");
     }
 }

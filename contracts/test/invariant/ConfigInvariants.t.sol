@@ -3,7 +3,10 @@ pragma solidity ^0.8.24;
 
 import {Test} from "forge-std/Test.sol";
 import {AgentConfig} from "../../src/AgentConfig.sol";
+import {AgentRegistry} from "../../src/AgentRegistry.sol";
+import {AgentPartMock} from "../mocks/AgentPartMock.sol";
 import {ConfigFixture} from "../utils/ConfigFixture.sol";
+import {ConfigAdversaryHandler} from "./handlers/ConfigAdversaryHandler.sol";
 
 /// @notice Random writes: valid and invalid ones by the owner, a guardian pause, and any write by strangers.
 contract ConfigHandler is Test {
@@ -130,7 +133,9 @@ contract ConfigInvariantTest is Test {
     }
 
     function invariantHashMatchesConfig() public view {
-        assertEq(cfg.configHash(), keccak256(abi.encode(cfg.config())));
+        bytes32 content = keccak256(abi.encode(cfg.config()));
+        assertEq(cfg.contentHash(), content);
+        assertEq(cfg.configHash(), keccak256(abi.encode(content, cfg.paused())));
     }
 
     function invariantGuardrailsHold() public view {
@@ -159,5 +164,73 @@ contract ConfigInvariantTest is Test {
 
     function invariantOwnerNeverChanges() public {
         assertEq(cfg.owner(), makeAddr("timelock"));
+    }
+}
+
+/// @notice A guardian pausing at random amid governance growing the config to its maximum and shrinking it, and a
+/// squatter trying to register the agent's name or addresses.
+contract ConfigAdversarialInvariantTest is Test {
+    AgentConfig internal cfg;
+    AgentRegistry internal registry;
+    ConfigAdversaryHandler internal handler;
+    address internal timelock = makeAddr("timelock");
+    AgentRegistry.Agent internal agent;
+
+    function setUp() public {
+        cfg = new AgentConfig(
+            timelock,
+            makeAddr("guardian"),
+            ConfigFixture.FLOOR,
+            ConfigFixture.CEILING,
+            ConfigFixture.defaultConfig()
+        );
+        registry = new AgentRegistry();
+        agent = AgentRegistry.Agent({
+            token: makeAddr("token"),
+            stake: makeAddr("stake"),
+            governor: address(new AgentPartMock(timelock)),
+            timelock: timelock,
+            config: address(cfg),
+            treasury: address(new AgentPartMock(timelock))
+        });
+        vm.prank(timelock);
+        registry.register("writer", agent, "ipfs://writer");
+        handler = new ConfigAdversaryHandler(cfg, registry, "writer", makeAddr("squatter"));
+        targetContract(address(handler));
+    }
+
+    function invariant_versionStepsByOnePerWrite() public view {
+        assertFalse(handler.ghostVersionMisstep());
+        assertEq(cfg.version(), 1 + handler.ghostWrites());
+    }
+
+    function invariant_configHashCoversContentAndPause() public view {
+        bytes32 content = keccak256(abi.encode(cfg.config()));
+        assertEq(cfg.contentHash(), content);
+        assertEq(cfg.configHash(), keccak256(abi.encode(content, cfg.paused())));
+    }
+
+    function invariant_pauseGasBounded() public view {
+        assertLt(handler.ghostMaxPauseGas(), 60_000);
+    }
+
+    function invariant_shrinkFitsInOneTransaction() public view {
+        assertLt(handler.ghostMaxShrinkGas(), 16_000_000);
+    }
+
+    function invariant_squatterNeverRegisters() public view {
+        assertEq(handler.ghostSquats(), 0);
+        assertEq(registry.nameCount(), 1);
+        assertEq(keccak256(abi.encode(registry.agentOf("writer"))), keccak256(abi.encode(agent)));
+        assertEq(registry.nameOf(handler.squatter()), "");
+    }
+
+    /// The run really paused, grew, shrank and squatted: the invariants above were not checked on an idle config.
+    function afterInvariant() public view {
+        assertGt(handler.ghostPauses(), 0, "no pause");
+        assertGt(handler.ghostContentWrites(), 0, "no content write");
+        assertGt(handler.ghostShrinks(), 0, "no shrink");
+        assertGt(handler.ghostSquatAttempts(), 0, "no squat attempt");
+        assertGt(handler.ghostMaxSkills(), 2, "the config never grew");
     }
 }

@@ -6,6 +6,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IVotes} from "@openzeppelin/contracts/governance/utils/IVotes.sol";
 import {AgentConfig} from "../../src/AgentConfig.sol";
 import {AgentGovernor} from "../../src/AgentGovernor.sol";
+import {AgentRegistry} from "../../src/AgentRegistry.sol";
 import {AgentStake} from "../../src/AgentStake.sol";
 import {AgentTimelock} from "../../src/AgentTimelock.sol";
 import {AgentToken} from "../../src/AgentToken.sol";
@@ -15,7 +16,8 @@ import {MockUSDC} from "../../src/MockUSDC.sol";
 import {IUniswapV2Router} from "../../src/interfaces/IUniswapV2Router.sol";
 import {ConfigFixture} from "./ConfigFixture.sol";
 
-/// @notice Deploys one agent's full set the way launch does, and stakes for the holders.
+/// @notice Deploys one agent's full set the way launch does (binding the treasury to the config and registering
+/// the agent as "agent" while the deployer still administers the timelock), and stakes for the holders.
 abstract contract AgentDeployment is Test {
     uint48 internal constant VOTING_DELAY = 1 hours;
     uint32 internal constant VOTING_PERIOD = 3 days;
@@ -31,6 +33,7 @@ abstract contract AgentDeployment is Test {
     AgentGovernor internal governor;
     AgentConfig internal cfg;
     AgentTreasury internal treasury;
+    AgentRegistry internal registry;
     address internal operator = makeAddr("operator");
     address internal guardian = makeAddr("guardian");
 
@@ -70,9 +73,24 @@ abstract contract AgentDeployment is Test {
             TreasuryFixture.TWAP_WINDOW,
             TreasuryFixture.MAX_SLIPPAGE_BPS
         );
+        cfg.bindTreasury(address(treasury));
         timelock.grantRole(timelock.PROPOSER_ROLE(), address(governor));
         timelock.grantRole(timelock.CANCELLER_ROLE(), address(governor));
+        registry = new AgentRegistry();
+        registry.register("agent", _agentRecord(), "");
         timelock.renounceRole(timelock.DEFAULT_ADMIN_ROLE(), address(this));
+    }
+
+    /// @notice The deployed set as the registry records it.
+    function _agentRecord() internal view returns (AgentRegistry.Agent memory) {
+        return AgentRegistry.Agent({
+            token: address(token),
+            stake: address(stake),
+            governor: address(governor),
+            timelock: address(timelock),
+            config: address(cfg),
+            treasury: address(treasury)
+        });
     }
 
     function _stakeAll(address[] memory holders) internal {

@@ -17,7 +17,6 @@ library ConfigFixture {
         c.skills[1] = AgentConfig.Skill("translate", "Translate the input.", 20_000);
         c.split = defaultSplit();
         c.hireBudget = 5_000_000;
-        c.paused = false;
     }
 
     function defaultSplit() internal pure returns (AgentConfig.Split memory) {
@@ -31,6 +30,26 @@ library ConfigFixture {
             // forge-lint: disable-next-line(unsafe-typecast)
             s[i] = AgentConfig.Skill(string(abi.encodePacked("skill-", bytes1(uint8(65 + i)))), "", price);
         }
+    }
+
+    /// @notice The largest config the guardrails allow: an 8192-byte prompt, a 128-byte model and 32 skills
+    /// with 64-byte names and 4096-byte instructions. Too large to set in one transaction: see {maxSkill}.
+    function maxConfig() internal pure returns (AgentConfig.Config memory c) {
+        c = defaultConfig();
+        c.systemPrompt = repeat("p", 8192);
+        c.model = repeat("m", 128);
+        c.skills = new AgentConfig.Skill[](32);
+        for (uint256 i; i < 32; ++i) {
+            c.skills[i] = maxSkill(i);
+        }
+    }
+
+    /// @notice Skill `i` of {maxConfig}: a 64-byte name, 4096-byte instructions, the ceiling price.
+    function maxSkill(uint256 i) internal pure returns (AgentConfig.Skill memory) {
+        bytes memory name = bytes(repeat("n", 64));
+        // forge-lint: disable-next-line(unsafe-typecast)
+        name[0] = bytes1(uint8(65 + i));
+        return AgentConfig.Skill(string(name), repeat("i", 4096), CEILING);
     }
 
     function repeat(bytes1 b, uint256 length) internal pure returns (string memory) {
