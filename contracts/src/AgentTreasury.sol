@@ -152,8 +152,10 @@ contract AgentTreasury is Ownable, ReentrancyGuard {
         totalToReserve += toReserve;
 
         if (toStakers != 0) {
+            // stream what actually arrived (a fee-on-transfer token delivers less than was sent)
+            uint256 before = paymentToken.balanceOf(address(stake));
             paymentToken.safeTransfer(address(stake), toStakers);
-            stake.notify();
+            stake.notify(paymentToken.balanceOf(address(stake)) - before);
         }
         if (toOperator != 0) paymentToken.safeTransfer(operator, toOperator);
         emit Distributed(income, toStakers, toOperator, toBuyback, toReserve);

@@ -8,6 +8,7 @@ import {AgentStake} from "../src/AgentStake.sol";
 import {AgentToken} from "../src/AgentToken.sol";
 import {AgentTreasury} from "../src/AgentTreasury.sol";
 import {MockUSDC} from "../src/MockUSDC.sol";
+import {MockStakeGovernance} from "./mocks/MockStakeGovernance.sol";
 import {ConfigFixture} from "./utils/ConfigFixture.sol";
 import {UniswapV2} from "./utils/UniswapV2.sol";
 
@@ -45,11 +46,14 @@ contract AgentTreasuryBuybackTest is Test {
         cfg = new AgentConfig(
             timelock, address(0), ConfigFixture.FLOOR, ConfigFixture.CEILING, ConfigFixture.defaultConfig()
         );
-        stake = new AgentStake(IERC20(address(token)), IERC20(address(usdc)), "Staked Agent", "sAGT");
+        stake = new AgentStake(
+            IERC20(address(token)), IERC20(address(usdc)), "Staked Agent", "sAGT", timelock, 7 days
+        );
         dex = UniswapV2.deploy();
         treasury = new AgentTreasury(
             IERC20(address(usdc)), cfg, stake, token, dex.router, operator, keeper, timelock
         );
+        stake.bind(new MockStakeGovernance(7 days), address(treasury));
         usdc.mint(address(this), POOL_USDC);
         token.approve(address(dex.router), POOL_TOKENS);
         usdc.approve(address(dex.router), POOL_USDC);

@@ -10,6 +10,7 @@ import {AgentTreasury} from "../../src/AgentTreasury.sol";
 import {MockUSDC} from "../../src/MockUSDC.sol";
 import {ConfigFixture} from "../utils/ConfigFixture.sol";
 import {FeeOnTransferToken} from "../mocks/FeeOnTransferToken.sol";
+import {MockStakeGovernance} from "../mocks/MockStakeGovernance.sol";
 import {UniswapV2} from "../utils/UniswapV2.sol";
 
 interface IMintable {
@@ -74,7 +75,6 @@ contract TreasuryHandler is Test {
         address actor = actors[actorSeed % actors.length];
         amount = _bound(amount, 0, stake.balanceOf(actor));
         if (amount == 0) return;
-        vm.roll(block.number + 1); // a stake leaves in a later block than it arrived
         vm.prank(actor);
         stake.unstake(amount);
     }
@@ -147,9 +147,10 @@ abstract contract TreasuryInvariantBase is Test {
         AgentConfig cfg = new AgentConfig(
             timelock, address(0), ConfigFixture.FLOOR, ConfigFixture.CEILING, ConfigFixture.defaultConfig()
         );
-        stake = new AgentStake(IERC20(address(token)), payment, "Staked Agent", "sAGT");
+        stake = new AgentStake(IERC20(address(token)), payment, "Staked Agent", "sAGT", timelock, 7 days);
         UniswapV2.Dex memory dex = UniswapV2.deploy();
         treasury = new AgentTreasury(payment, cfg, stake, token, dex.router, operator, operator, timelock);
+        stake.bind(new MockStakeGovernance(1 days), address(treasury));
         _seedPool(dex, minter);
         handler = new TreasuryHandler(treasury, token, minter, actors);
         targetContract(address(handler));
