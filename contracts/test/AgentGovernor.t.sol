@@ -161,7 +161,10 @@ contract AgentGovernorTest is AgentDeployment {
     }
 
     /// Runs `data` on the governor through a whole proposal; returns the execution's revert data if any.
-    function _govern(bytes memory data, string memory description) internal returns (bool ok, bytes memory err) {
+    function _govern(bytes memory data, string memory description)
+        internal
+        returns (bool ok, bytes memory err)
+    {
         address[] memory t = new address[](1);
         t[0] = address(governor);
         uint256[] memory v = new uint256[](1);

@@ -588,7 +588,9 @@ contract AgentStakeTest is Test {
     function test_notify_revertsBeyondWhatArrived() public {
         _stake(alice, 1e18);
         usdc.mint(address(stake), 100e6);
-        vm.expectRevert(abi.encodeWithSelector(AgentStake.AgentStakeRewardNotFunded.selector, 100e6 + 1, 100e6));
+        vm.expectRevert(
+            abi.encodeWithSelector(AgentStake.AgentStakeRewardNotFunded.selector, 100e6 + 1, 100e6)
+        );
         vm.prank(notifier);
         stake.notify(100e6 + 1);
         _pay(0); // nothing promised yet

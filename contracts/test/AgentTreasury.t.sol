@@ -144,8 +144,9 @@ contract AgentTreasuryTest is Test {
 
     function testConstructorRevertsStakePaidInAnotherToken() public {
         MockUSDC otherUsdc = new MockUSDC();
-        AgentStake paidElsewhere =
-            new AgentStake(IERC20(address(token)), IERC20(address(otherUsdc)), "Staked", "st", timelock, 7 days);
+        AgentStake paidElsewhere = new AgentStake(
+            IERC20(address(token)), IERC20(address(otherUsdc)), "Staked", "st", timelock, 7 days
+        );
         vm.expectRevert(AgentTreasury.AgentTreasuryTokenMismatch.selector);
         new AgentTreasury(
             IERC20(address(usdc)), cfg, paidElsewhere, token, NO_DEX, operator, keeper, timelock

@@ -73,12 +73,13 @@ abstract contract GovernorLateQuorum is Governor {
      *
      * May emit a {ProposalExtended} event.
      */
-    function _castVote(uint256 proposalId, address account, uint8 support, string memory reason, bytes memory params)
-        internal
-        virtual
-        override
-        returns (uint256 votedWeight)
-    {
+    function _castVote(
+        uint256 proposalId,
+        address account,
+        uint8 support,
+        string memory reason,
+        bytes memory params
+    ) internal virtual override returns (uint256 votedWeight) {
         uint48 now_ = clock();
         uint48 extendedDeadline = now_ + _voteExtension;
         // an earlier vote leaves at least the extension open whatever it does to quorum

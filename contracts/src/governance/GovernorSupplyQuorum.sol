@@ -48,7 +48,15 @@ abstract contract GovernorSupplyQuorum is GovernorVotesQuorumFraction {
      * @dev The quorum a proposal created now would get: the current numerator of the current total supply.
      * `timepoint` is ignored: past proposals keep theirs in {proposalQuorum}.
      */
-    function quorum(uint256 /* timepoint */ ) public view virtual override returns (uint256) {
+    function quorum(
+        uint256 /* timepoint */
+    )
+        public
+        view
+        virtual
+        override
+        returns (uint256)
+    {
         return (_quorumToken.totalSupply() * quorumNumerator()) / quorumDenominator();
     }
 

@@ -63,7 +63,12 @@ contract StakeGasTest is Test {
         address[] memory anyone = new address[](1);
         d.timelock = new AgentTimelock(2 days, none, anyone, address(this));
         d.stake = new AgentStake(
-            IERC20(address(d.token)), IERC20(address(d.usdc)), "Staked Agent", "sAGT", address(d.timelock), 7 days
+            IERC20(address(d.token)),
+            IERC20(address(d.usdc)),
+            "Staked Agent",
+            "sAGT",
+            address(d.timelock),
+            7 days
         );
         d.governor = new AgentGovernor(
             IVotes(address(d.stake)), d.timelock, "Agent Governor", 1 hours, 3 days, 1e18, 4, 1 days

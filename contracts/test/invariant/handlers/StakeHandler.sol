@@ -37,6 +37,8 @@ contract StakeHandler is CommonBase, StdCheats, StdUtils {
     uint256 public ghostWithdrawals;
     /// Sum of the amounts notified.
     uint256 public ghostNotified;
+    /// Handler calls (each may floor one unit per actor when it settles).
+    uint256 public ghostCalls;
 
     constructor(AgentStake stake_, AgentToken token_, MockUSDC usdc_, address[] memory actors_) {
         stake = stake_;
@@ -56,6 +58,7 @@ contract StakeHandler is CommonBase, StdCheats, StdUtils {
 
     /// Integrates the stream from the last action to now at the balances that held meanwhile.
     function _integrate() internal {
+        ghostCalls++;
         uint256 from = ghostIntegratedUntil;
         ghostIntegratedUntil = block.timestamp;
         uint256 until = Math.min(block.timestamp, stake.periodFinish());
@@ -64,7 +67,9 @@ contract StakeHandler is CommonBase, StdCheats, StdUtils {
         uint256 streamed = stake.rewardRate() * (until - from);
         ghostSegments++;
         for (uint256 i; i < _actors.length; ++i) {
-            ghostExpected[_actors[i]] += Math.mulDiv(streamed, stake.balanceOf(_actors[i]), supply * PRECISION);
+            ghostExpected[
+                _actors[i]
+            ] += Math.mulDiv(streamed, stake.balanceOf(_actors[i]), supply * PRECISION);
         }
     }
 
@@ -119,9 +124,14 @@ contract StakeHandler is CommonBase, StdCheats, StdUtils {
         if (paid != 0) ghostClaims++;
     }
 
-    /// Revenue arriving and notified, as the treasury does it.
-    function fundAndNotify(uint256 amount) external {
+    /// Revenue arriving and notified, as the treasury does it (which only sends while someone stakes).
+    function fundAndNotify(uint256 amount) public {
         _integrate();
+        if (stake.totalSupply() == 0) {
+            address first = _actors[amount % _actors.length];
+            vm.prank(first);
+            stake.stake(token.balanceOf(first) / 2 + 1);
+        }
         amount = bound(amount, 0, 1e15); // up to a billion USDC
         usdc.mint(address(stake), amount);
         stake.notify(amount);
@@ -129,8 +139,20 @@ contract StakeHandler is CommonBase, StdCheats, StdUtils {
         if (stake.totalSupply() != 0 && amount != 0) ghostNotifiesWithStakers++;
     }
 
+    /// Time passes; on odd seeds revenue arrives first, and afterwards a staker claims.
     function warp(uint256 seconds_) external {
+        if (seconds_ % 2 == 1) fundAndNotify(seconds_ >> 8);
         _integrate();
         vm.warp(block.timestamp + bound(seconds_, 1, 10 days));
+        _integrate();
+        for (uint256 i; i < _actors.length; ++i) {
+            address actor = _actors[(seconds_ + i) % _actors.length];
+            if (stake.balanceOf(actor) == 0) continue;
+            vm.prank(actor);
+            uint256 paid = stake.claim();
+            ghostClaimed[actor] += paid;
+            if (paid != 0) ghostClaims++;
+            break;
+        }
     }
 }
