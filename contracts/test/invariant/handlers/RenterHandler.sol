@@ -64,10 +64,17 @@ contract RenterHandler is CommonBase, StdCheats, StdUtils {
 
     /// Moves the rental on by one step; `seed` picks the loan, the wait and the honest votes.
     function step(uint256 seed) external {
-        if (phase == Phase.Idle) _borrowStakePropose(seed);
-        else if (phase == Phase.Proposed) _vote(seed);
-        else if (phase == Phase.Voted) _unstake();
-        else _tryRepay(seed);
+        if (phase == Phase.Idle) {
+            // propose and vote in one step, so that time passing elsewhere cannot skip the vote
+            _borrowStakePropose(seed);
+            if (phase == Phase.Proposed) _vote(seed);
+        } else if (phase == Phase.Proposed) {
+            _vote(seed);
+        } else if (phase == Phase.Voted) {
+            _unstake();
+        } else {
+            _tryRepay(seed);
+        }
     }
 
     /// Time passes on its own too, so repayments are tried at many points of the vote.
