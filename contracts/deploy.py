@@ -1,10 +1,15 @@
 """Deploy one agent's whole on-chain body, resumably.
 
-Order: AgentToken, AgentStake, AgentTimelock, AgentGovernor, AgentConfig,
-AgentTreasury; then the timelock's roles (governor proposes and cancels,
-anyone executes, the deployer's admin role renounced) and the registry entry.
-Each step first looks at the chain, so re-running after a crash finishes the
-launch without deploying anything twice.
+Order: AgentToken, AgentTimelock, AgentStake, AgentGovernor, AgentConfig,
+AgentTreasury; then the one-time bindings (the stake learns its governor, whose
+timing sets the unstake cooldown, and its treasury, the only account that may
+stream rewards; the config learns the treasury it checkpoints before a split
+change), the timelock's roles (the governor proposes and cancels, the guardian
+cancels, anyone executes), the registry entry (registered while the deployer
+still holds the timelock's admin role: the registry's proof that the record is
+the agent's own), and last the deployer's admin role renounced. Each step first
+looks at the chain, so re-running after a crash finishes the launch without
+deploying anything twice.
 """
 
 from __future__ import annotations
@@ -55,7 +60,6 @@ def config_struct(spec: AgentSpec, payment_decimals: int) -> tuple[Any, ...]:
         ],
         spec.split.basis_points(),
         to_units(spec.hire_budget, payment_decimals),
-        False,
     )
 
 
@@ -108,6 +112,15 @@ def deploy_agent(
             chain.deploy("AgentToken", spec.token.name, spec.token.symbol, holders, amounts).address
         ),
     )
+    timelock = step(
+        "timelock",
+        "timelock",
+        lambda: (
+            chain.deploy(
+                "AgentTimelock", governance.timelock_delay, [], [ZERO_ADDRESS], deployer
+            ).address
+        ),
+    )
     stake = step(
         "stake",
         "stake",
@@ -118,15 +131,8 @@ def deploy_agent(
                 payment_token,
                 f"Staked {spec.token.name}",
                 f"st{spec.token.symbol}",
-            ).address
-        ),
-    )
-    timelock = step(
-        "timelock",
-        "timelock",
-        lambda: (
-            chain.deploy(
-                "AgentTimelock", governance.timelock_delay, [], [ZERO_ADDRESS], deployer
+                timelock,
+                governance.reward_duration,
             ).address
         ),
     )
@@ -176,10 +182,12 @@ def deploy_agent(
                 operator,
                 operator,
                 timelock,
+                spec.buyback.twap_window,
+                spec.buyback.slippage_bps(),
             ).address
         ),
     )
-    _hand_timelock_to_governor(chain, timelock, governor, report)
+    _bind(chain, stake, governor, config, treasury, report)
     addresses = AgentAddresses(
         token=token,
         stake=stake,
@@ -188,26 +196,59 @@ def deploy_agent(
         config=config,
         treasury=treasury,
     )
+    _grant_timelock_roles(chain, timelock, governor, guardian, report)
     _register(chain, registry, name, addresses, spec.description, report)
+    _renounce_timelock_admin(chain, timelock, report)
     return addresses
 
 
-def _hand_timelock_to_governor(chain: Chain, timelock: str, governor: str, report: Report) -> None:
-    """Governor is the only proposer and canceller; the deployer keeps nothing."""
+def _bind(
+    chain: Chain, stake: str, governor: str, config: str, treasury: str, report: Report
+) -> None:
+    """The one-time links the constructors could not take (the governor and treasury are
+    deployed after the stake, the treasury after the config)."""
+    stake_contract = chain.contract("AgentStake", stake)
+    if int(stake_contract.functions.governor().call(), 16) == 0:
+        chain.send(stake_contract.functions.bind(governor, treasury))
+        report("  stake bound to its governor (cooldown) and treasury (rewards)")
+    config_contract = chain.contract("AgentConfig", config)
+    if int(config_contract.functions.treasury().call(), 16) == 0:
+        chain.send(config_contract.functions.bindTreasury(treasury))
+        report("  config bound to its treasury (split checkpoint)")
+
+
+def _grant_timelock_roles(
+    chain: Chain, timelock: str, governor: str, guardian: str, report: Report
+) -> None:
+    """The governor proposes and cancels; the guardian (if any) cancels a queued proposal."""
+    contract = chain.contract("AgentTimelock", timelock)
+    grants = [(PROPOSER_ROLE, governor, "governor is the timelock's proposer")]
+    grants.append((CANCELLER_ROLE, governor, "governor is the timelock's canceller"))
+    if guardian != ZERO_ADDRESS:
+        grants.append((CANCELLER_ROLE, guardian, "guardian may cancel queued proposals"))
+    for role, account, label in grants:
+        if contract.functions.hasRole(role, account).call():
+            continue
+        _require_admin(contract, chain.signer.address, timelock, label)
+        chain.send(contract.functions.grantRole(role, account))
+        report(f"  {label}")
+
+
+def _renounce_timelock_admin(chain: Chain, timelock: str, report: Report) -> None:
+    """The last step: from here only the DAO changes anything."""
     contract = chain.contract("AgentTimelock", timelock)
     deployer = chain.signer.address
-    for role, label in ((PROPOSER_ROLE, "proposer"), (CANCELLER_ROLE, "canceller")):
-        if not contract.functions.hasRole(role, governor).call():
-            if not contract.functions.hasRole(DEFAULT_ADMIN_ROLE, deployer).call():
-                raise DeploymentError(
-                    f"timelock {timelock} lacks the governor as {label} and the deployer "
-                    "is no longer its admin; this launch cannot be finished from here"
-                )
-            chain.send(contract.functions.grantRole(role, governor))
-            report(f"  governor is the timelock's {label}")
     if contract.functions.hasRole(DEFAULT_ADMIN_ROLE, deployer).call():
         chain.send(contract.functions.renounceRole(DEFAULT_ADMIN_ROLE, deployer))
         report("  deployer renounced the timelock admin role")
+
+
+def _require_admin(contract: Any, deployer: str, timelock: str, missing: str) -> None:
+    if not contract.functions.hasRole(DEFAULT_ADMIN_ROLE, deployer).call():
+        raise DeploymentError(
+            f"timelock {timelock}: not yet done ({missing}) and the deployer is no longer "
+            "its admin; this launch cannot be finished from here"
+        )
 
 
 def _register(
@@ -238,5 +279,13 @@ def _register(
             )
         return
     metadata = "data:application/json," + quote(json.dumps({"description": description}))
+    # the registry takes a record only from the agent's timelock or its admin: the deployer,
+    # until the next step renounces that role
+    _require_admin(
+        chain.contract("AgentTimelock", addresses.timelock),
+        chain.signer.address,
+        addresses.timelock,
+        f"registering {name!r}",
+    )
     chain.send(contract.functions.register(name, record, metadata))
     report(f"  registered {name!r} in the registry")

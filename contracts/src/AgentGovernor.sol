@@ -13,23 +13,30 @@ import {
 import {
     GovernorTimelockControl
 } from "@openzeppelin/contracts/governance/extensions/GovernorTimelockControl.sol";
-import {
-    GovernorPreventLateQuorum
-} from "@openzeppelin/contracts/governance/extensions/GovernorPreventLateQuorum.sol";
 import {TimelockController} from "@openzeppelin/contracts/governance/TimelockController.sol";
 import {IVotes} from "@openzeppelin/contracts/governance/utils/IVotes.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {AgentStake} from "./AgentStake.sol";
+import {GovernorLateQuorum} from "./governance/GovernorLateQuorum.sol";
+import {GovernorSupplyQuorum} from "./governance/GovernorSupplyQuorum.sol";
+import {IStakeGovernance} from "./interfaces/IStakeGovernance.sol";
 
 /// @title AgentGovernor
 /// @notice The agent's DAO: stakers in AgentStake propose and vote (timestamp clock), and passed proposals
 /// run through the agent's timelock, which owns AgentConfig and AgentTreasury.
+/// @dev Votes cannot be rented: AgentStake holds unstaked tokens for {unstakeCooldown}, longer than any vote
+/// a stake can count in plus the timelock delay, and the quorum is a share of the agent token's total supply
+/// fixed at proposal creation ({GovernorSupplyQuorum}), which no staker can shrink.
 contract AgentGovernor is
     Governor,
     GovernorSettings,
     GovernorCountingSimple,
     GovernorVotes,
     GovernorVotesQuorumFraction,
+    GovernorSupplyQuorum,
     GovernorTimelockControl,
-    GovernorPreventLateQuorum
+    GovernorLateQuorum,
+    IStakeGovernance
 {
     /// @notice A zero threshold would let anyone spam proposals; refused at construction and on change.
     error AgentGovernorZeroProposalThreshold();
@@ -41,7 +48,8 @@ contract AgentGovernor is
     /// @param votingDelay_ Seconds between proposal and voting start.
     /// @param votingPeriod_ Seconds of voting.
     /// @param proposalThreshold_ Votes needed to propose; must be > 0.
-    /// @param quorumPercent Percent of the total stake at the snapshot that must vote for or abstain.
+    /// @param quorumPercent Percent of the agent token's total supply at proposal creation that must vote for
+    /// or abstain.
     /// @param lateQuorumExtension Seconds voting stays open after a quorum reached late.
     constructor(
         IVotes stake,
@@ -57,9 +65,41 @@ contract AgentGovernor is
         GovernorSettings(votingDelay_, votingPeriod_, proposalThreshold_)
         GovernorVotes(stake)
         GovernorVotesQuorumFraction(quorumPercent)
+        GovernorSupplyQuorum(IERC20(AgentStake(address(stake)).token()))
         GovernorTimelockControl(timelock_)
-        GovernorPreventLateQuorum(lateQuorumExtension)
+        GovernorLateQuorum(lateQuorumExtension)
     {}
+
+    /// @inheritdoc IStakeGovernance
+    /// @dev A stake counted at a snapshot is unstaked at or after it, so it stays until at least the latest
+    /// possible end of that vote (delay + period + late-quorum extension after creation) plus the timelock
+    /// delay, measured from the snapshot itself.
+    function unstakeCooldown() external view returns (uint256) {
+        return votingDelay() + votingPeriod() + lateQuorumVoteExtension()
+            + TimelockController(payable(timelock())).getMinDelay();
+    }
+
+    /// @inheritdoc GovernorVotes
+    /// @dev AgentStake's clock is the block timestamp; reading it here saves an external call per state read.
+    function clock() public view override(Governor, GovernorVotes) returns (uint48) {
+        return uint48(block.timestamp);
+    }
+
+    /// @inheritdoc GovernorVotes
+    // solhint-disable-next-line func-name-mixedcase
+    function CLOCK_MODE() public pure override(Governor, GovernorVotes) returns (string memory) {
+        return "mode=timestamp";
+    }
+
+    /// @inheritdoc Governor
+    function quorum(uint256 timepoint)
+        public
+        view
+        override(Governor, GovernorVotesQuorumFraction, GovernorSupplyQuorum)
+        returns (uint256)
+    {
+        return super.quorum(timepoint);
+    }
 
     /// @inheritdoc Governor
     function state(uint256 proposalId)
@@ -90,7 +130,7 @@ contract AgentGovernor is
     function proposalDeadline(uint256 proposalId)
         public
         view
-        override(Governor, GovernorPreventLateQuorum)
+        override(Governor, GovernorLateQuorum)
         returns (uint256)
     {
         return super.proposalDeadline(proposalId);
@@ -109,9 +149,38 @@ contract AgentGovernor is
         super._updateQuorumNumerator(newQuorumNumerator);
     }
 
+    /// @inheritdoc GovernorCountingSimple
+    /// @dev Against the quorum fixed at creation ({proposalQuorum}), not one recomputed at the snapshot.
+    function _quorumReached(uint256 proposalId)
+        internal
+        view
+        override(Governor, GovernorCountingSimple)
+        returns (bool)
+    {
+        (, uint256 forVotes, uint256 abstainVotes) = proposalVotes(proposalId);
+        return proposalQuorum(proposalId) <= forVotes + abstainVotes;
+    }
+
     /// @inheritdoc Governor
-    function _tallyUpdated(uint256 proposalId) internal override(Governor, GovernorPreventLateQuorum) {
-        super._tallyUpdated(proposalId);
+    function _propose(
+        address[] memory targets,
+        uint256[] memory values,
+        bytes[] memory calldatas,
+        string memory description,
+        address proposer
+    ) internal override(Governor, GovernorSupplyQuorum) returns (uint256) {
+        return super._propose(targets, values, calldatas, description, proposer);
+    }
+
+    /// @inheritdoc Governor
+    function _castVote(
+        uint256 proposalId,
+        address account,
+        uint8 support,
+        string memory reason,
+        bytes memory params
+    ) internal override(Governor, GovernorLateQuorum) returns (uint256) {
+        return super._castVote(proposalId, account, support, reason, params);
     }
 
     /// @inheritdoc Governor

@@ -124,12 +124,76 @@ contract AgentGovernorTest is AgentDeployment {
         assertEq(treasury.owner(), address(timelock));
     }
 
-    function testQuorumIsPercentOfStakeNotOfToken() public view {
+    function testQuorumIsPercentOfTokenSupplyNotOfStake() public view {
         uint256 t = block.timestamp - 1;
-        // dave's unstaked 70k do not count
-        assertEq(governor.quorum(t), (930_000e18 * QUORUM_PERCENT) / 100);
+        // dave's unstaked 70k count in the base, not in the votes
+        assertEq(governor.quorum(t), (1_000_000e18 * QUORUM_PERCENT) / 100);
+        assertEq(address(governor.quorumToken()), address(token));
         assertEq(governor.getVotes(dave, t), 0);
         assertEq(governor.getVotes(alice, t), 600_000e18);
+    }
+
+    function testUnstakeCooldownCoversVoteAndTimelock() public view {
+        assertEq(
+            governor.unstakeCooldown(), VOTING_DELAY + VOTING_PERIOD + LATE_QUORUM_EXTENSION + TIMELOCK_DELAY
+        );
+        assertEq(stake.cooldown(), governor.unstakeCooldown());
+    }
+
+    function testProposalQuorumFixedAtCreation() public {
+        uint256 id = _propose(alice, _priceChange(12_000), "p");
+        uint256 fixedQuorum = governor.proposalQuorum(id);
+        assertEq(fixedQuorum, 40_000e18);
+        vm.prank(dave);
+        token.burn(70_000e18); // the supply shrinks (a buyback burns) while the vote runs
+        assertEq(governor.quorum(block.timestamp), (930_000e18 * QUORUM_PERCENT) / 100);
+        assertEq(governor.proposalQuorum(id), fixedQuorum);
+        uint256 later = _propose(alice, _priceChange(13_000), "q");
+        assertEq(governor.proposalQuorum(later), (930_000e18 * QUORUM_PERCENT) / 100);
+    }
+
+    function testFuzzProposalQuorumIsShareOfSupply(uint256 burned) public {
+        burned = bound(burned, 0, 70_000e18);
+        vm.prank(dave);
+        token.burn(burned);
+        uint256 id = _propose(alice, _priceChange(12_000), "p");
+        assertEq(governor.proposalQuorum(id), ((1_000_000e18 - burned) * QUORUM_PERCENT) / 100);
+    }
+
+    /// Runs `data` on the governor through a whole proposal; returns the execution's revert data if any.
+    function _govern(bytes memory data, string memory description)
+        internal
+        returns (bool ok, bytes memory err)
+    {
+        address[] memory t = new address[](1);
+        t[0] = address(governor);
+        uint256[] memory v = new uint256[](1);
+        bytes[] memory c = new bytes[](1);
+        c[0] = data;
+        vm.prank(alice);
+        uint256 id = governor.propose(t, v, c, description);
+        _toVoting();
+        vm.prank(alice);
+        governor.castVote(id, FOR);
+        _toEnd(id);
+        governor.queue(t, v, c, keccak256(bytes(description)));
+        vm.warp(block.timestamp + TIMELOCK_DELAY);
+        try governor.execute(t, v, c, keccak256(bytes(description))) {
+            ok = true;
+        } catch (bytes memory reason) {
+            err = reason;
+        }
+    }
+
+    function testGovernanceChangesQuorumNumeratorForLaterProposals() public {
+        uint256 before = _propose(carol, _priceChange(11_000), "before");
+        (bool ok,) = _govern(abi.encodeCall(governor.updateQuorumNumerator, (10)), "ten");
+        assertTrue(ok);
+        assertEq(governor.proposalQuorum(before), 40_000e18);
+        uint256 id = _propose(alice, _priceChange(12_000), "p");
+        assertEq(governor.proposalQuorum(id), 100_000e18);
+        (ok,) = _govern(abi.encodeCall(governor.updateQuorumNumerator, (0)), "zero");
+        assertFalse(ok);
     }
 
     function testSettersOnlyGovernance() public {
@@ -342,6 +406,57 @@ contract AgentGovernorTest is AgentDeployment {
         _expectState(id, IGovernor.ProposalState.Canceled);
     }
 
+    function testEarlyQuorumDoesNotExtend() public {
+        uint256 id = _propose(alice, _priceChange(12_000), "p");
+        uint256 deadline = governor.proposalDeadline(id);
+        _toVoting();
+        vm.recordLogs();
+        vm.prank(bob);
+        governor.castVote(id, FOR);
+        assertEq(governor.proposalDeadline(id), deadline);
+        vm.warp(deadline); // a vote in the window after quorum was reached early extends nothing
+        vm.prank(alice);
+        governor.castVote(id, AGAINST);
+        assertEq(governor.proposalDeadline(id), deadline);
+    }
+
+    function testLateQuorumBelowQuorumDoesNotExtend() public {
+        uint256 id = _propose(alice, _priceChange(12_000), "p");
+        uint256 deadline = governor.proposalDeadline(id);
+        vm.warp(deadline);
+        vm.prank(carol); // 30k < 40k
+        governor.castVote(id, FOR);
+        assertEq(governor.proposalDeadline(id), deadline);
+    }
+
+    function testFuzzLateQuorumExtendsOnlyInTheWindow(uint256 when) public {
+        uint256 id = _propose(alice, _priceChange(12_000), "p");
+        uint256 start = governor.proposalSnapshot(id) + 1;
+        uint256 deadline = governor.proposalDeadline(id);
+        when = bound(when, start, deadline);
+        vm.warp(when);
+        vm.prank(bob);
+        governor.castVote(id, FOR);
+        uint256 expected = when + LATE_QUORUM_EXTENSION > deadline ? when + LATE_QUORUM_EXTENSION : deadline;
+        assertEq(governor.proposalDeadline(id), expected);
+    }
+
+    function testSetLateQuorumVoteExtensionBounded() public {
+        (bool ok,) = _govern(abi.encodeCall(governor.setLateQuorumVoteExtension, (2 days)), "two days");
+        assertTrue(ok);
+        assertEq(governor.lateQuorumVoteExtension(), 2 days);
+        assertEq(governor.unstakeCooldown(), VOTING_DELAY + VOTING_PERIOD + 2 days + TIMELOCK_DELAY);
+        bytes memory err;
+        (ok, err) = _govern(abi.encodeCall(governor.setLateQuorumVoteExtension, (VOTING_PERIOD + 1)), "long");
+        assertFalse(ok);
+        assertEq(
+            err,
+            abi.encodeWithSignature(
+                "GovernorLateQuorumExtensionTooLarge(uint256,uint256)", VOTING_PERIOD + 1, VOTING_PERIOD
+            )
+        );
+    }
+
     function testLateQuorumExtendsDeadline() public {
         uint256 id = _propose(alice, _priceChange(12_000), "p");
         uint256 deadline = governor.proposalDeadline(id);
@@ -350,6 +465,9 @@ contract AgentGovernorTest is AgentDeployment {
         governor.castVote(id, FOR);
         assertEq(governor.proposalDeadline(id), deadline + LATE_QUORUM_EXTENSION);
         vm.warp(deadline + 1);
+        vm.prank(carol); // a second vote in the window extends nothing more
+        governor.castVote(id, FOR);
+        assertEq(governor.proposalDeadline(id), deadline + LATE_QUORUM_EXTENSION);
         _expectState(id, IGovernor.ProposalState.Active);
         vm.prank(alice);
         governor.castVote(id, AGAINST);

@@ -14,6 +14,7 @@ import {BuybackPriceFloor} from "../src/treasury/BuybackPriceFloor.sol";
 import {TreasuryFixture} from "./utils/TreasuryFixture.sol";
 import {MockUSDC} from "../src/MockUSDC.sol";
 import {ConfigFixture} from "./utils/ConfigFixture.sol";
+import {MockStakeGovernance} from "./mocks/MockStakeGovernance.sol";
 import {FeeOnTransferToken} from "./mocks/FeeOnTransferToken.sol";
 import {ReturnsFalseToken} from "./mocks/ReturnsFalseToken.sol";
 import {MissingReturnToken} from "./mocks/MissingReturnToken.sol";
@@ -73,7 +74,7 @@ contract AgentTreasuryTest is Test {
     }
 
     function _deploy(IERC20 payment) internal returns (AgentStake s, AgentTreasury t) {
-        s = new AgentStake(IERC20(address(token)), payment, "Staked Agent", "sAGT");
+        s = new AgentStake(IERC20(address(token)), payment, "Staked Agent", "sAGT", timelock, 7 days);
         t = new AgentTreasury(
             payment,
             cfg,
@@ -86,6 +87,7 @@ contract AgentTreasuryTest is Test {
             TreasuryFixture.TWAP_WINDOW,
             TreasuryFixture.MAX_SLIPPAGE_BPS
         );
+        s.bind(new MockStakeGovernance(7 days), address(t));
     }
 
     function _stake(AgentStake s, uint256 amount) internal {
@@ -253,8 +255,9 @@ contract AgentTreasuryTest is Test {
 
     function testConstructorRevertsStakePaidInAnotherToken() public {
         MockUSDC otherUsdc = new MockUSDC();
-        AgentStake paidElsewhere =
-            new AgentStake(IERC20(address(token)), IERC20(address(otherUsdc)), "Staked", "st");
+        AgentStake paidElsewhere = new AgentStake(
+            IERC20(address(token)), IERC20(address(otherUsdc)), "Staked", "st", timelock, 7 days
+        );
         vm.expectRevert(AgentTreasury.AgentTreasuryTokenMismatch.selector);
         new AgentTreasury(
             IERC20(address(usdc)),
@@ -288,7 +291,9 @@ contract AgentTreasuryTest is Test {
         assertEq(treasury.distribute(), 1_000_000);
 
         assertEq(usdc.balanceOf(address(stake)), 600_000);
-        assertEq(stake.claimable(alice), 600_000);
+        assertEq(stake.totalNotified(), 600_000);
+        vm.warp(block.timestamp + 7 days); // the stakers' share streams over the reward duration
+        assertApproxEqAbs(stake.claimable(alice), 600_000, 1);
         assertEq(treasury.operatorOwed(operator), 200_000);
         assertEq(usdc.balanceOf(operator), 0);
         assertEq(treasury.buybackBalance(), 100_000);
@@ -350,10 +355,12 @@ contract AgentTreasuryTest is Test {
         _setSplit(10_000, 0, 0, 0);
         _pay(address(usdc), address(treasury), 123_456);
         treasury.distribute();
-        assertEq(stake.claimable(alice), 123_456);
+        vm.warp(block.timestamp + 7 days);
+        uint256 owed = stake.claimable(alice);
+        assertApproxEqAbs(owed, 123_456, 1);
         vm.prank(alice);
-        assertEq(stake.claim(), 123_456);
-        assertEq(usdc.balanceOf(alice), 123_456);
+        assertEq(stake.claim(), owed);
+        assertEq(usdc.balanceOf(alice), owed);
         _assertBooks(treasury);
     }
 
@@ -547,7 +554,9 @@ contract AgentTreasuryTest is Test {
         vm.prank(operator);
         t.withdrawOperatorShare(operator);
         assertEq(fot.balanceOf(operator), 198_000 - 1_980);
-        assertEq(s.claimable(alice), 594_000 - 5_940);
+        assertEq(s.totalNotified(), 594_000 - 5_940); // what arrived is what streams
+        vm.warp(block.timestamp + 7 days);
+        assertApproxEqAbs(s.claimable(alice), 594_000 - 5_940, 1);
         assertEq(t.pendingIncome(), 0);
         assertEq(t.distribute(), 0);
         _assertBooks(t);
@@ -602,7 +611,8 @@ contract AgentTreasuryTest is Test {
         miss.mint(address(t), 10_000);
         assertEq(t.distribute(), 10_000);
         assertEq(t.operatorOwed(operator), 2_000);
-        assertEq(s.claimable(alice), 6_000);
+        vm.warp(block.timestamp + 7 days);
+        assertApproxEqAbs(s.claimable(alice), 6_000, 1);
         _assertBooks(t);
     }
 

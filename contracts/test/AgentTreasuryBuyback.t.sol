@@ -10,6 +10,7 @@ import {AgentTreasury} from "../src/AgentTreasury.sol";
 import {BuybackPriceFloor} from "../src/treasury/BuybackPriceFloor.sol";
 import {TreasuryFixture} from "./utils/TreasuryFixture.sol";
 import {MockUSDC} from "../src/MockUSDC.sol";
+import {MockStakeGovernance} from "./mocks/MockStakeGovernance.sol";
 import {ConfigFixture} from "./utils/ConfigFixture.sol";
 import {UniswapV2} from "./utils/UniswapV2.sol";
 
@@ -47,7 +48,9 @@ contract AgentTreasuryBuybackTest is Test {
         cfg = new AgentConfig(
             timelock, address(0), ConfigFixture.FLOOR, ConfigFixture.CEILING, ConfigFixture.defaultConfig()
         );
-        stake = new AgentStake(IERC20(address(token)), IERC20(address(usdc)), "Staked Agent", "sAGT");
+        stake = new AgentStake(
+            IERC20(address(token)), IERC20(address(usdc)), "Staked Agent", "sAGT", timelock, 7 days
+        );
         dex = UniswapV2.deploy();
         treasury = new AgentTreasury(
             IERC20(address(usdc)),
@@ -61,6 +64,7 @@ contract AgentTreasuryBuybackTest is Test {
             TreasuryFixture.TWAP_WINDOW,
             TreasuryFixture.MAX_SLIPPAGE_BPS
         );
+        stake.bind(new MockStakeGovernance(7 days), address(treasury));
         usdc.mint(address(this), POOL_USDC);
         token.approve(address(dex.router), POOL_TOKENS);
         usdc.approve(address(dex.router), POOL_USDC);

@@ -5,6 +5,8 @@ import {console} from "forge-std/console.sol";
 import {AgentConfig} from "../../src/AgentConfig.sol";
 import {AgentTreasury} from "../../src/AgentTreasury.sol";
 import {AgentDeployment} from "../utils/AgentDeployment.sol";
+import {IVotes} from "@openzeppelin/contracts/governance/utils/IVotes.sol";
+import {PlainGovernor} from "./PlainGovernor.sol";
 
 /// @dev `cool` exists in forge but not in the vendored forge-std Vm interface.
 interface VmCool {
@@ -55,12 +57,29 @@ contract GovernanceGasTest is AgentDeployment {
         uint256 id = governor.propose(t, v, c, "raise the summarize price");
         console.log("propose      ", g - gasleft());
 
+        // the anchor: a plain OZ Governor over the same stake, same proposal, same votes
+        PlainGovernor plain = new PlainGovernor(
+            IVotes(address(stake)), VOTING_DELAY, VOTING_PERIOD, PROPOSAL_THRESHOLD, QUORUM_PERCENT
+        );
+        vm.prank(holders[0]);
+        uint256 plainId = plain.propose(t, v, c, "raise the summarize price");
+
         vm.warp(block.timestamp + VOTING_DELAY + 1);
+        _cool();
+        VmCool(address(vm)).cool(address(plain));
+        vm.prank(holders[1]);
+        g = gasleft();
+        plain.castVote(plainId, 1);
+        uint256 plainGas = g - gasleft();
         _cool();
         vm.prank(holders[1]);
         g = gasleft();
         governor.castVote(id, 1);
-        console.log("castVote     ", g - gasleft());
+        uint256 agentGas = g - gasleft();
+        console.log("castVote, reaches quorum (AgentGovernor)", agentGas);
+        console.log("castVote, reaches quorum (plain OZ)     ", plainGas);
+        console.log("ratio x1000                             ", (agentGas * 1000) / plainGas);
+        assertLe(agentGas * 10, plainGas * 11, "castVote above 1.1x a plain OZ Governor");
         vm.prank(holders[0]);
         governor.castVote(id, 1);
 

@@ -11,6 +11,7 @@ import {TreasuryFixture} from "../utils/TreasuryFixture.sol";
 import {MockUSDC} from "../../src/MockUSDC.sol";
 import {ConfigFixture} from "../utils/ConfigFixture.sol";
 import {FeeOnTransferToken} from "../mocks/FeeOnTransferToken.sol";
+import {MockStakeGovernance} from "../mocks/MockStakeGovernance.sol";
 import {UniswapV2} from "../utils/UniswapV2.sol";
 import {TreasuryHandler, IMintable} from "./handlers/TreasuryHandler.sol";
 
@@ -43,7 +44,7 @@ abstract contract TreasuryInvariantBase is Test {
         AgentConfig cfg = new AgentConfig(
             timelock, address(0), ConfigFixture.FLOOR, ConfigFixture.CEILING, ConfigFixture.defaultConfig()
         );
-        stake = new AgentStake(IERC20(address(token)), payment, "Staked Agent", "sAGT");
+        stake = new AgentStake(IERC20(address(token)), payment, "Staked Agent", "sAGT", timelock, 7 days);
         UniswapV2.Dex memory dex = UniswapV2.deploy();
         treasury = new AgentTreasury(
             payment,
@@ -57,6 +58,7 @@ abstract contract TreasuryInvariantBase is Test {
             TreasuryFixture.TWAP_WINDOW,
             TreasuryFixture.MAX_SLIPPAGE_BPS
         );
+        stake.bind(new MockStakeGovernance(1 days), address(treasury));
         _seedPool(dex, minter);
         // the price floor needs an observation a window old
         treasury.observePrice();

@@ -25,6 +25,7 @@ abstract contract AgentDeployment is Test {
     uint256 internal constant QUORUM_PERCENT = 4;
     uint48 internal constant LATE_QUORUM_EXTENSION = 1 days;
     uint256 internal constant TIMELOCK_DELAY = 2 days;
+    uint48 internal constant REWARD_DURATION = 7 days;
 
     MockUSDC internal usdc;
     AgentToken internal token;
@@ -37,13 +38,22 @@ abstract contract AgentDeployment is Test {
     address internal operator = makeAddr("operator");
     address internal guardian = makeAddr("guardian");
 
+    /// @dev In launch's order (issue 8 spec): token, timelock, stake, governor, config, treasury, then the
+    /// one-time bindings and the timelock roles.
     function _deployAgent(address[] memory holders, uint256[] memory amounts) internal {
         usdc = new MockUSDC();
         token = new AgentToken("Agent", "AGT", holders, amounts);
-        stake = new AgentStake(IERC20(address(token)), IERC20(address(usdc)), "Staked Agent", "sAGT");
         address[] memory none = new address[](0);
         address[] memory anyone = new address[](1); // address(0): executor role open
         timelock = new AgentTimelock(TIMELOCK_DELAY, none, anyone, address(this));
+        stake = new AgentStake(
+            IERC20(address(token)),
+            IERC20(address(usdc)),
+            "Staked Agent",
+            "sAGT",
+            address(timelock),
+            REWARD_DURATION
+        );
         governor = new AgentGovernor(
             IVotes(address(stake)),
             timelock,
@@ -74,6 +84,7 @@ abstract contract AgentDeployment is Test {
             TreasuryFixture.MAX_SLIPPAGE_BPS
         );
         cfg.bindTreasury(address(treasury));
+        stake.bind(governor, address(treasury));
         timelock.grantRole(timelock.PROPOSER_ROLE(), address(governor));
         timelock.grantRole(timelock.CANCELLER_ROLE(), address(governor));
         registry = new AgentRegistry();
