@@ -5,9 +5,12 @@ pragma solidity ^0.8.24;
 /// @notice The deployment's directory of agents: name -> contract addresses and a metadata URI, so runtimes and
 /// customers can discover every agent. Only an agent's own timelock, or an account holding that timelock's
 /// DEFAULT_ADMIN_ROLE (the launch, before it renounces it), registers a name; the record must point at that
-/// timelock wherever a contract can say so, and an address belongs to at most one record, so nobody can list
-/// a real agent's governor, config or treasury beside a fake `payTo`. Only the timelock may later change the
-/// record's metadata. Names are listed by page.
+/// timelock wherever a contract can say so, and its stake, governor, timelock, config and treasury belong to at
+/// most one record, so nobody can list a real agent's governor, config or treasury beside a fake `payTo`. The
+/// token is not claimed: it cannot say which timelock it belongs to, so claiming it would let anyone block a
+/// real agent's registration by registering a set of its own around that token first; the stake, which does
+/// say (`owner()`), must stake it. Only the timelock may later change the record's metadata. Names are listed
+/// by page.
 contract AgentRegistry {
     /// @notice One agent's contract set, as deployed by launch.
     struct Agent {
@@ -51,11 +54,14 @@ contract AgentRegistry {
     error AgentRegistryNotTimelocks(address part, address timelock);
     /// @notice `part` already belongs to the record `name`.
     error AgentRegistryAddressTaken(address part, string name);
+    /// @notice `stake` does not report `token` as the token it stakes.
+    error AgentRegistryStakeTokenMismatch(address stake, address token);
 
     /// @notice Records `agent` under `name`; a name can be taken only once.
     /// @dev Callable by `agent.timelock` itself or by an account holding its DEFAULT_ADMIN_ROLE. The governor must
-    /// report that timelock (`timelock()`), the config and the treasury must be owned by it (`owner()`), and so
-    /// must the stake if it answers `owner()`. Each of the six addresses may appear in one record only.
+    /// report that timelock (`timelock()`); the stake, the config and the treasury must be owned by it
+    /// (`owner()`); the stake must stake `agent.token` (`token()`). Each address but the token may appear in one
+    /// record only.
     function register(string calldata name, Agent calldata agent, string calldata metadataURI) external {
         if (bytes(name).length == 0) revert AgentRegistryEmptyName();
         if (isRegistered(name)) revert AgentRegistryNameTaken(name);
@@ -67,15 +73,17 @@ contract AgentRegistry {
         if (msg.sender != timelock && !_isAdmin(timelock, msg.sender)) {
             revert AgentRegistryUnauthorized(msg.sender);
         }
-        _requireTimelocks(agent.governor, "timelock()", timelock, true);
-        _requireTimelocks(agent.config, "owner()", timelock, true);
-        _requireTimelocks(agent.treasury, "owner()", timelock, true);
-        // today's AgentStake has no owner; one that answers must answer this timelock
-        _requireTimelocks(agent.stake, "owner()", timelock, false);
+        _requireTimelocks(agent.governor, "timelock()", timelock);
+        _requireTimelocks(agent.config, "owner()", timelock);
+        _requireTimelocks(agent.treasury, "owner()", timelock);
+        _requireTimelocks(agent.stake, "owner()", timelock);
+        if (!_answers(agent.stake, "token()", agent.token)) {
+            revert AgentRegistryStakeTokenMismatch(agent.stake, agent.token);
+        }
 
         _names.push(name);
         uint256 index = _names.length;
-        _claim(agent.token, index);
+        // not the token: see the contract's notes
         _claim(agent.stake, index);
         _claim(agent.governor, index);
         _claim(timelock, index);
@@ -105,7 +113,8 @@ contract AgentRegistry {
         return _recordOf(name).metadataURI;
     }
 
-    /// @notice The name of the record `part` belongs to (as any of its six addresses); empty if none.
+    /// @notice The name of the record `part` belongs to (as its stake, governor, timelock, config or treasury);
+    /// empty if none. A token is in no record: several sets may stake it.
     function nameOf(address part) external view returns (string memory) {
         uint256 index = _recordIndex[part];
         return index == 0 ? "" : _names[index - 1];
@@ -148,19 +157,17 @@ contract AgentRegistry {
         return ok && data.length == 32 && abi.decode(data, (uint256)) == 1;
     }
 
-    /// @dev `part.getter()` must return `timelock`; when not `required`, a part that cannot answer passes.
-    function _requireTimelocks(address part, string memory getter, address timelock, bool required)
-        private
-        view
-    {
+    /// @dev `part.getter()` must return `timelock`; a part that cannot answer fails.
+    function _requireTimelocks(address part, string memory getter, address timelock) private view {
+        if (!_answers(part, getter, timelock)) revert AgentRegistryNotTimelocks(part, timelock);
+    }
+
+    /// @dev Whether `part.getter()` returns `expected`. Low-level, so a part without code or without the getter
+    /// is a "no" rather than a bare revert.
+    function _answers(address part, string memory getter, address expected) private view returns (bool) {
         (bool ok, bytes memory data) = part.staticcall(abi.encodeWithSignature(getter));
-        if (ok && data.length == 32) {
-            // compared as a word, so a malformed answer is a mismatch rather than a decoding revert
-            if (abi.decode(data, (uint256)) == uint256(uint160(timelock))) return;
-        } else if (!required) {
-            return;
-        }
-        revert AgentRegistryNotTimelocks(part, timelock);
+        // compared as a word, so a malformed answer is a mismatch rather than a decoding revert
+        return ok && data.length == 32 && abi.decode(data, (uint256)) == uint256(uint160(expected));
     }
 
     function _recordOf(string calldata name) private view returns (Record storage record) {

@@ -4,15 +4,18 @@ pragma solidity ^0.8.24;
 import {Test} from "forge-std/Test.sol";
 import {AgentRegistry} from "../src/AgentRegistry.sol";
 import {AgentTimelock} from "../src/AgentTimelock.sol";
-import {AgentPartMock} from "./mocks/AgentPartMock.sol";
+import {AgentPartMock, StakePartMock} from "./mocks/AgentPartMock.sol";
+import {AgentStake} from "../src/AgentStake.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {AgentDeployment} from "./utils/AgentDeployment.sol";
 
-/// @dev Builds agent sets whose governor, config and treasury report a given timelock.
+/// @dev Builds agent sets whose stake, governor, config and treasury report a given timelock.
 abstract contract RegistryFixture is Test {
     function _set(address timelock, uint256 salt) internal returns (AgentRegistry.Agent memory) {
+        address token = makeAddr(string.concat("token", vm.toString(salt)));
         return AgentRegistry.Agent({
-            token: makeAddr(string.concat("token", vm.toString(salt))),
-            stake: makeAddr(string.concat("stake", vm.toString(salt))),
+            token: token,
+            stake: address(new StakePartMock(timelock, token)),
             governor: address(new AgentPartMock(timelock)),
             timelock: timelock,
             config: address(new AgentPartMock(timelock)),
@@ -59,7 +62,9 @@ contract AgentRegistryTest is RegistryFixture {
         assertEq(names.length, 1);
         assertEq(names[0], "writer");
         assertEq(registry.nameOf(agent.treasury), "writer");
-        assertEq(registry.nameOf(agent.token), "writer");
+        assertEq(registry.nameOf(agent.stake), "writer");
+        // the token is in no record: it cannot say which timelock it belongs to
+        assertEq(registry.nameOf(agent.token), "");
         assertEq(registry.nameOf(stranger), "");
     }
 
@@ -121,9 +126,9 @@ contract AgentRegistryTest is RegistryFixture {
 
     function testFuzz_register_revertsWhenAnyCheckedPartPointsElsewhere(uint256 field, address other) public {
         vm.assume(other != timelock);
-        // the governor, config or treasury field (the timelock field is the reference itself)
-        uint256[3] memory pointers = [uint256(2), 4, 5];
-        field = pointers[bound(field, 0, 2)];
+        // the stake, governor, config or treasury field (the timelock field is the reference itself)
+        uint256[4] memory pointers = [uint256(1), 2, 4, 5];
+        field = pointers[bound(field, 0, 3)];
         AgentRegistry.Agent memory bad = agent;
         address part = address(new AgentPartMock(other));
         assembly {
@@ -143,15 +148,50 @@ contract AgentRegistryTest is RegistryFixture {
         _register("writer", agent);
     }
 
-    function test_register_checksAStakeThatAnswersOwner() public {
-        agent.stake = address(new AgentPartMock(makeAddr("other")));
+    /// The stake must be owned by the timelock (no longer optional: AgentStake answers owner()) and stake the
+    /// record's token.
+    function test_register_checksTheStakesOwnerAndToken() public {
+        agent.stake = address(new StakePartMock(makeAddr("other"), agent.token));
         vm.expectRevert(
             abi.encodeWithSelector(AgentRegistry.AgentRegistryNotTimelocks.selector, agent.stake, timelock)
         );
         _register("writer", agent);
+        // a stake that cannot answer owner() fails too
+        agent.stake = makeAddr("eoa stake");
+        vm.expectRevert(
+            abi.encodeWithSelector(AgentRegistry.AgentRegistryNotTimelocks.selector, agent.stake, timelock)
+        );
+        _register("writer", agent);
+        // owned by the timelock, but staking another token
+        agent.stake = address(new StakePartMock(timelock, makeAddr("other token")));
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                AgentRegistry.AgentRegistryStakeTokenMismatch.selector, agent.stake, agent.token
+            )
+        );
+        _register("writer", agent);
+        // a stake without token() is a mismatch, not a bare revert
         agent.stake = address(new AgentPartMock(timelock));
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                AgentRegistry.AgentRegistryStakeTokenMismatch.selector, agent.stake, agent.token
+            )
+        );
+        _register("writer", agent);
+        agent.stake = address(new StakePartMock(timelock, agent.token));
         _register("writer", agent);
         assertTrue(registry.isRegistered("writer"));
+    }
+
+    function testFuzz_register_stakeMustStakeTheToken(address staked) public {
+        vm.assume(staked != agent.token);
+        agent.stake = address(new StakePartMock(timelock, staked));
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                AgentRegistry.AgentRegistryStakeTokenMismatch.selector, agent.stake, agent.token
+            )
+        );
+        _register("writer", agent);
     }
 
     function test_register_revertsOnEmptyName() public {
@@ -199,25 +239,30 @@ contract AgentRegistryTest is RegistryFixture {
             _register("copy", b);
             return;
         }
-        // the reused part must still report the second timelock for the pointer checks to pass
-        if (field == 2 || field == 4 || field == 5) {
-            vm.expectRevert(
-                abi.encodeWithSelector(AgentRegistry.AgentRegistryNotTimelocks.selector, reused, second)
-            );
-        } else {
-            vm.expectRevert(
-                abi.encodeWithSelector(AgentRegistry.AgentRegistryAddressTaken.selector, reused, "writer")
-            );
+        if (field == 0) {
+            // the token is not claimed: a second set staking the same token registers beside the first
+            b.token = reused;
+            b.stake = address(new StakePartMock(second, reused));
+            _register("copy", b);
+            assertTrue(registry.isRegistered("copy"));
+            assertEq(registry.nameOf(agent.stake), "writer");
+            return;
         }
+        // the reused stake, governor, config or treasury reports the first timelock, so the pointer checks fail
+        // before the address is looked up
+        vm.expectRevert(
+            abi.encodeWithSelector(AgentRegistry.AgentRegistryNotTimelocks.selector, reused, second)
+        );
         _setField(b, field, reused);
         _register("copy", b);
         assertFalse(registry.isRegistered("copy"));
     }
 
+    /// A part reused inside one record (here the treasury given as the config too) still belongs to it once.
     function test_register_revertsOnAnAddressTwiceInOneRecord() public {
-        agent.stake = agent.token;
+        agent.treasury = agent.config;
         vm.expectRevert(
-            abi.encodeWithSelector(AgentRegistry.AgentRegistryAddressTaken.selector, agent.token, "writer")
+            abi.encodeWithSelector(AgentRegistry.AgentRegistryAddressTaken.selector, agent.config, "writer")
         );
         _register("writer", agent);
     }
@@ -400,8 +445,8 @@ contract AgentRegistryAttackTest is AgentDeployment {
         assertEq(fresh.nameCount(), 0);
     }
 
-    /// A set that is entirely the squatter's own but reuses the real agent's token and stake cannot join them to
-    /// a second record.
+    /// A set that is entirely the squatter's own but reuses the real agent's stake cannot join it to a second
+    /// record: the stake reports the real timelock as its owner.
     function test_Attack_SecondRecordReusesRealTokenAndStake() public {
         AgentTimelock own = new AgentTimelock(1, new address[](0), new address[](0), squatter);
         AgentRegistry.Agent memory fake = AgentRegistry.Agent({
@@ -414,9 +459,82 @@ contract AgentRegistryAttackTest is AgentDeployment {
         });
         vm.prank(squatter);
         vm.expectRevert(
-            abi.encodeWithSelector(AgentRegistry.AgentRegistryAddressTaken.selector, address(token), "agent")
+            abi.encodeWithSelector(
+                AgentRegistry.AgentRegistryNotTimelocks.selector, address(stake), address(own)
+            )
         );
         registry.register("agent-official", fake, "");
+        // nor under the real name, whatever stake it brings
+        fake.stake = address(_ownStake(address(own)));
+        vm.prank(squatter);
+        vm.expectRevert(abi.encodeWithSelector(AgentRegistry.AgentRegistryNameTaken.selector, "agent"));
+        registry.register("agent", fake, "");
+        assertEq(registry.nameCount(), 1);
+    }
+
+    /// A real AgentStake of the squatter's own over the real token, owned by the squatter's timelock.
+    function _ownStake(address own) internal returns (AgentStake) {
+        return new AgentStake(IERC20(address(token)), IERC20(address(usdc)), "Squat", "sSQ", own, 7 days);
+    }
+
+    /// Lead's decision: the token is not claimed by a record. Had it been, a squatter could register a set of
+    /// its own around the real token before the launch registers (the token exists from the launch's first
+    /// step), and the real agent's registration would then revert for good. Now the pre-registration stands
+    /// beside the real one and takes none of its name or parts.
+    function test_Attack_PreRegistrationWithTheRealTokenDoesNotBlockTheLaunch() public {
+        AgentRegistry fresh = new AgentRegistry();
+        AgentTimelock own = new AgentTimelock(1, new address[](0), new address[](0), squatter);
+        AgentRegistry.Agent memory squat = AgentRegistry.Agent({
+            token: address(token),
+            stake: address(_ownStake(address(own))),
+            governor: address(new AgentPartMock(address(own))),
+            timelock: address(own),
+            config: address(new AgentPartMock(address(own))),
+            treasury: address(new AgentPartMock(address(own)))
+        });
+        vm.prank(squatter);
+        fresh.register("agent-squat", squat, "");
+        // the real agent's registration (its timelock has the same authority as the launch holding its
+        // admin role) goes through with the same token
+        vm.prank(address(timelock));
+        fresh.register("agent", _agentRecord(), "ipfs://agent");
+        assertEq(keccak256(abi.encode(fresh.agentOf("agent"))), keccak256(abi.encode(_agentRecord())));
+        assertEq(fresh.nameOf(address(stake)), "agent");
+        assertEq(fresh.nameOf(address(treasury)), "agent");
+        assertEq(fresh.nameOf(address(token)), "");
+        assertEq(fresh.nameCount(), 2);
+    }
+
+    /// The same through the launch itself: a fresh deployment whose deployer still administers the timelock
+    /// registers after the squatter pre-registered around the real token.
+    function test_Attack_PreRegistrationDoesNotBlockTheLaunchAsDeployer() public {
+        AgentRegistry fresh = new AgentRegistry();
+        AgentTimelock own = new AgentTimelock(1, new address[](0), new address[](0), squatter);
+        AgentTimelock launching = new AgentTimelock(1 days, new address[](0), new address[](0), address(this));
+        AgentStake realStake = new AgentStake(
+            IERC20(address(token)), IERC20(address(usdc)), "Staked", "sAGT", address(launching), 7 days
+        );
+        AgentRegistry.Agent memory real = AgentRegistry.Agent({
+            token: address(token),
+            stake: address(realStake),
+            governor: address(new AgentPartMock(address(launching))),
+            timelock: address(launching),
+            config: address(new AgentPartMock(address(launching))),
+            treasury: address(new AgentPartMock(address(launching)))
+        });
+        // the squatter's own set around the real token (a copy: memory structs assign by reference)
+        AgentRegistry.Agent memory squat = AgentRegistry.Agent({
+            token: address(token),
+            stake: address(_ownStake(address(own))),
+            governor: address(new AgentPartMock(address(own))),
+            timelock: address(own),
+            config: address(new AgentPartMock(address(own))),
+            treasury: address(new AgentPartMock(address(own)))
+        });
+        vm.prank(squatter);
+        fresh.register("squat", squat, "");
+        fresh.register("launched", real, "");
+        assertEq(fresh.nameOf(address(realStake)), "launched");
     }
 
     /// Even the real timelock (through a proposal) cannot register its addresses a second time.
@@ -424,7 +542,7 @@ contract AgentRegistryAttackTest is AgentDeployment {
         AgentRegistry.Agent memory again = _agentRecord();
         vm.prank(address(timelock));
         vm.expectRevert(
-            abi.encodeWithSelector(AgentRegistry.AgentRegistryAddressTaken.selector, address(token), "agent")
+            abi.encodeWithSelector(AgentRegistry.AgentRegistryAddressTaken.selector, address(stake), "agent")
         );
         registry.register("agent-2", again, "");
     }

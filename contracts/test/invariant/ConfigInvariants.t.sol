@@ -4,7 +4,7 @@ pragma solidity ^0.8.24;
 import {Test} from "forge-std/Test.sol";
 import {AgentConfig} from "../../src/AgentConfig.sol";
 import {AgentRegistry} from "../../src/AgentRegistry.sol";
-import {AgentPartMock} from "../mocks/AgentPartMock.sol";
+import {AgentPartMock, StakePartMock} from "../mocks/AgentPartMock.sol";
 import {ConfigFixture} from "../utils/ConfigFixture.sol";
 import {ConfigAdversaryHandler} from "./handlers/ConfigAdversaryHandler.sol";
 
@@ -187,7 +187,7 @@ contract ConfigAdversarialInvariantTest is Test {
         registry = new AgentRegistry();
         agent = AgentRegistry.Agent({
             token: makeAddr("token"),
-            stake: makeAddr("stake"),
+            stake: address(new StakePartMock(timelock, makeAddr("token"))),
             governor: address(new AgentPartMock(timelock)),
             timelock: timelock,
             config: address(cfg),

@@ -12,3 +12,14 @@ contract AgentPartMock {
         owner = timelock_;
     }
 }
+
+/// @notice Stands in for a stake in registry tests: owned by the timelock it was built with, staking `token`.
+contract StakePartMock {
+    address public immutable owner;
+    address public immutable token;
+
+    constructor(address timelock_, address token_) {
+        owner = timelock_;
+        token = token_;
+    }
+}

@@ -146,7 +146,8 @@ contract ConfigAdversaryHandler is CommonBase, StdCheats, StdUtils {
             fake.timelock = squatter;
             fake.treasury = address(new AgentPartMock(squatter));
         } else if (disguise == 2) {
-            // an entire set of its own, but with the real token and stake
+            // an entire set of its own, but with the real token and stake (the token alone is claimed by no
+            // record; the real stake answers the real timelock)
             fake.timelock = squatter;
             fake.governor = address(new AgentPartMock(squatter));
             fake.config = address(new AgentPartMock(squatter));
