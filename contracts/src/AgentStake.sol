@@ -107,8 +107,6 @@ contract AgentStake is ERC20Votes, Ownable, ReentrancyGuardTransient {
     error AgentStakeNothingToWithdraw();
     /// @notice The caller's withdrawal is still cooling down until `readyAt`.
     error AgentStakeCoolingDown(uint48 readyAt);
-    /// @notice The reward token cannot be swept: all of it is owed to stakers.
-    error AgentStakeCannotSweep(IERC20 token);
     /// @notice Ownership cannot be renounced: governance would lose the stake's settings for good.
     error AgentStakeCannotRenounce();
 
@@ -242,15 +240,20 @@ contract AgentStake is ERC20Votes, Ownable, ReentrancyGuardTransient {
         _setRewardDuration(duration);
     }
 
-    /// @notice Sends to `to` what this contract holds of `token_` by mistake. Owner (timelock) only. Never the
-    /// reward token (owed to stakers); of the staked token only the excess over the stakes and the pending
-    /// withdrawals.
+    /// @notice Sends to `to` what this contract holds of `token_` by mistake. Owner (timelock) only. Of the
+    /// staked token only the excess over the stakes and the pending withdrawals; of the reward token only the
+    /// excess over what was notified and not yet claimed (streaming, claimable, or streamed while nobody
+    /// staked and waiting for the next notify): nothing owed to stakers can be swept.
     /// @return amount The amount sent.
     function sweep(IERC20 token_, address to) external onlyOwner nonReentrant returns (uint256 amount) {
-        if (token_ == rewardToken) revert AgentStakeCannotSweep(token_);
         if (to == address(0)) revert AgentStakeZeroAddress();
         amount = token_.balanceOf(address(this));
-        if (token_ == token) amount -= totalSupply() + _totalCoolingDown;
+        if (token_ == token) {
+            amount -= totalSupply() + _totalCoolingDown;
+        } else if (token_ == rewardToken) {
+            // notify refuses to promise more than is held, so the balance always covers what is owed
+            amount -= _totalNotified - _totalClaimed;
+        }
         if (amount == 0) return 0;
         token_.safeTransfer(to, amount);
         emit Swept(token_, to, amount);

@@ -790,10 +790,66 @@ contract AgentStakeTest is Test {
         assertEq(token.balanceOf(address(stake)), staked);
     }
 
-    function test_sweep_refusesRewardTokenAndStrangers() public {
-        vm.expectRevert(abi.encodeWithSelector(AgentStake.AgentStakeCannotSweep.selector, address(usdc)));
+    /// Reward tokens sent by mistake are recoverable: only the excess over what was notified and not claimed.
+    function test_sweep_rewardTokenOnlyTheExcess() public {
+        _stake(alice, 100e18);
+        _pay(1_000e6);
+        vm.warp(block.timestamp + DURATION / 2);
+        _claim(alice); // about half claimed, half still streaming
+        usdc.mint(address(stake), 3e6); // sent by mistake
+        vm.expectEmit(address(stake));
+        emit Swept(IERC20(address(usdc)), carol, 3e6);
         vm.prank(owner);
-        stake.sweep(IERC20(address(usdc)), carol);
+        assertEq(stake.sweep(IERC20(address(usdc)), carol), 3e6);
+        assertEq(usdc.balanceOf(carol), 3e6);
+        assertEq(usdc.balanceOf(address(stake)), stake.totalNotified() - stake.totalClaimed());
+        // the stream still pays in full
+        vm.warp(block.timestamp + DURATION);
+        _claim(alice);
+        assertApproxEqAbs(usdc.balanceOf(alice), 1_000e6, 2); // two claims, each floored
+    }
+
+    /// Attack: governance (a captured timelock) tries to sweep the stakers' rewards, owed, streaming and
+    /// streamed while nobody staked. It gets only what was sent by mistake; every staker still claims in full.
+    function test_Attack_SweepOwedRewardsGetsOnlyTheExcess() public {
+        _pay(500e6); // nobody staked: streams into the unstreamed pot, re-streamed by the next notify
+        vm.warp(block.timestamp + 1 days);
+        _stake(alice, 100e18);
+        _pay(1_000e6);
+        vm.warp(block.timestamp + 2 days);
+        _stake(bob, 50e18);
+        usdc.mint(address(stake), 7e6); // sent by mistake
+        vm.prank(owner);
+        assertEq(stake.sweep(IERC20(address(usdc)), owner), 7e6);
+        vm.prank(owner);
+        assertEq(stake.sweep(IERC20(address(usdc)), owner), 0);
+        assertEq(usdc.balanceOf(owner), 7e6);
+        // every notified unit is still there for stakers: the streams run out and both claim
+        _pay(0); // re-streams what streamed while nobody staked
+        vm.warp(block.timestamp + 2 * uint256(DURATION));
+        uint256 paid = _claim(alice) + _claim(bob);
+        assertApproxEqAbs(paid, 1_500e6, 10);
+        assertLe(paid, 1_500e6);
+        assertGe(usdc.balanceOf(address(stake)), stake.totalNotified() - stake.totalClaimed());
+    }
+
+    function testFuzz_sweep_rewardTokenOnlyTheExcess(uint256 reward, uint256 stray, uint256 t) public {
+        reward = bound(reward, 0, 1e30);
+        stray = bound(stray, 0, 1e30);
+        t = bound(t, 0, 2 * uint256(DURATION));
+        _stake(alice, 1e18);
+        _pay(reward);
+        vm.warp(block.timestamp + t);
+        _claim(alice);
+        usdc.mint(address(stake), stray);
+        uint256 owed = stake.totalNotified() - stake.totalClaimed();
+        vm.prank(owner);
+        assertEq(stake.sweep(IERC20(address(usdc)), carol), stray);
+        assertEq(usdc.balanceOf(address(stake)), owed);
+        assertGe(usdc.balanceOf(address(stake)), stake.claimable(alice));
+    }
+
+    function test_sweep_refusesStrangers() public {
         vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, alice));
         vm.prank(alice);
         stake.sweep(IERC20(address(token)), alice);
