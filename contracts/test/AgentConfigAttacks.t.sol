@@ -272,16 +272,17 @@ contract AgentConfigSplitCheckpointTest is AgentDeployment {
         AgentConfig.Split memory allToOperator = AgentConfig.Split(0, 10_000, 0, 0);
         vm.prank(address(timelock));
         cfg.setSplit(allToOperator);
-        // the 1,000 earned under 60/20/10/10 was split by it, inside setSplit
+        // the 1,000 earned under 60/20/10/10 was split by it, inside setSplit (the operator's share is booked
+        // for it to withdraw; the stakers' share sits in the stake, streaming)
         assertEq(treasury.pendingIncome(), 0);
-        assertEq(usdc.balanceOf(operator), 200e6);
+        assertEq(treasury.operatorOwed(operator), 200e6);
         assertEq(usdc.balanceOf(address(stake)), 600e6);
         assertEq(treasury.buybackBalance(), 100e6);
         assertEq(treasury.reserveBalance(), 100e6);
         // income earned afterwards follows the new split
         _earn(500e6);
         treasury.distribute();
-        assertEq(usdc.balanceOf(operator), 700e6);
+        assertEq(treasury.operatorOwed(operator), 700e6);
         assertEq(usdc.balanceOf(address(stake)), 600e6);
     }
 
@@ -292,7 +293,7 @@ contract AgentConfigSplitCheckpointTest is AgentDeployment {
         vm.prank(address(timelock));
         cfg.setConfig(c);
         assertEq(treasury.pendingIncome(), 0);
-        assertEq(usdc.balanceOf(operator), 200e6);
+        assertEq(treasury.operatorOwed(operator), 200e6);
         assertEq(usdc.balanceOf(address(stake)), 600e6);
     }
 
@@ -309,8 +310,8 @@ contract AgentConfigSplitCheckpointTest is AgentDeployment {
         cfg.setSplit(AgentConfig.Split(a, b, c, 10_000 - a - b - c));
         assertEq(treasury.pendingIncome(), 0);
         assertEq(treasury.totalIncome(), income);
-        // every part was computed with the old split
-        assertEq(usdc.balanceOf(operator), income * old.operatorBps / 10_000);
+        // every part was computed with the old split (the operator's share booked, pulled later)
+        assertEq(treasury.operatorOwed(operator), income * old.operatorBps / 10_000);
         assertEq(treasury.buybackBalance(), income * old.buybackBps / 10_000);
         assertEq(usdc.balanceOf(address(stake)), income * old.stakersBps / 10_000);
     }

@@ -727,10 +727,14 @@ contract AgentTreasuryTest is Test {
         busd.setBlocked(operator, true);
         _pay(address(busd), address(t), 1_000_000);
         assertEq(t.distribute(), 1_000_000);
-        assertEq(s.claimable(alice), 600_000);
+        assertEq(t.totalToStakers(), 600_000);
+        assertEq(busd.balanceOf(address(s)), 600_000);
         assertEq(t.operatorOwed(operator), 200_000);
+        vm.warp(block.timestamp + 7 days); // the stakers' share streams over the reward duration
+        uint256 owed = s.claimable(alice);
+        assertApproxEqAbs(owed, 600_000, 1);
         vm.prank(alice);
-        assertEq(s.claim(), 600_000);
+        assertEq(s.claim(), owed);
         // its own address cannot receive, any other can
         vm.startPrank(operator);
         vm.expectRevert(abi.encodeWithSelector(BlocklistToken.BlocklistTokenBlocked.selector, operator));
@@ -854,7 +858,9 @@ contract AgentTreasuryTest is Test {
     /// income earned under it.
     function test_Attack_SplitChangeCannotReachPendingIncome() public {
         CheckpointingConfig checkpoint = new CheckpointingConfig(guardian);
-        AgentStake s = new AgentStake(IERC20(address(token)), IERC20(address(usdc)), "Staked Agent", "sAGT");
+        AgentStake s = new AgentStake(
+            IERC20(address(token)), IERC20(address(usdc)), "Staked Agent", "sAGT", timelock, 7 days
+        );
         AgentTreasury t = new AgentTreasury(
             IERC20(address(usdc)),
             AgentConfig(address(checkpoint)),
@@ -868,12 +874,15 @@ contract AgentTreasuryTest is Test {
             TreasuryFixture.MAX_SLIPPAGE_BPS
         );
         checkpoint.bindTreasury(address(t));
+        s.bind(new MockStakeGovernance(7 days), address(t));
         _stake(s, 1e18);
         _pay(address(usdc), address(t), 1_000_000);
         // a proposal points the whole split at the operator
         checkpoint.setSplit(AgentConfig.Split(0, 10_000, 0, 0));
         assertEq(t.operatorOwed(operator), 200_000);
-        assertEq(s.claimable(alice), 600_000);
+        assertEq(t.totalToStakers(), 600_000);
+        vm.warp(block.timestamp + 7 days); // the stakers' share streams over the reward duration
+        assertApproxEqAbs(s.claimable(alice), 600_000, 1);
         _pay(address(usdc), address(t), 1_000);
         t.distribute();
         assertEq(t.operatorOwed(operator), 201_000);
@@ -884,7 +893,9 @@ contract AgentTreasuryTest is Test {
         income = bound(income, 0, 1e30);
         a = uint16(bound(a, 0, 10_000));
         CheckpointingConfig checkpoint = new CheckpointingConfig(guardian);
-        AgentStake s = new AgentStake(IERC20(address(token)), IERC20(address(usdc)), "Staked Agent", "sAGT");
+        AgentStake s = new AgentStake(
+            IERC20(address(token)), IERC20(address(usdc)), "Staked Agent", "sAGT", timelock, 7 days
+        );
         AgentTreasury t = new AgentTreasury(
             IERC20(address(usdc)),
             AgentConfig(address(checkpoint)),
@@ -898,6 +909,7 @@ contract AgentTreasuryTest is Test {
             TreasuryFixture.MAX_SLIPPAGE_BPS
         );
         checkpoint.bindTreasury(address(t));
+        s.bind(new MockStakeGovernance(7 days), address(t));
         _stake(s, 1e18);
         _pay(address(usdc), address(t), income);
         checkpoint.setSplit(AgentConfig.Split(a, 10_000 - a, 0, 0));

@@ -12,6 +12,7 @@ import {TreasuryFixture} from "../utils/TreasuryFixture.sol";
 import {MockUSDC} from "../../src/MockUSDC.sol";
 import {ConfigFixture} from "../utils/ConfigFixture.sol";
 import {UniswapV2} from "../utils/UniswapV2.sol";
+import {MockStakeGovernance} from "../mocks/MockStakeGovernance.sol";
 
 interface VmCool {
     function cool(address target) external;
@@ -38,7 +39,9 @@ contract TreasuryGasTest is Test {
         cfg = new AgentConfig(
             timelock, address(0), ConfigFixture.FLOOR, ConfigFixture.CEILING, ConfigFixture.defaultConfig()
         );
-        stake = new AgentStake(IERC20(address(token)), IERC20(address(usdc)), "Staked Agent", "sAGT");
+        stake = new AgentStake(
+            IERC20(address(token)), IERC20(address(usdc)), "Staked Agent", "sAGT", timelock, 7 days
+        );
         dex = UniswapV2.deploy();
         treasury = new AgentTreasury(
             IERC20(address(usdc)),
@@ -52,6 +55,7 @@ contract TreasuryGasTest is Test {
             TreasuryFixture.TWAP_WINDOW,
             TreasuryFixture.MAX_SLIPPAGE_BPS
         );
+        stake.bind(new MockStakeGovernance(7 days), address(treasury));
         usdc.mint(address(this), 5_000e6);
         token.approve(address(dex.router), 100_000e18);
         usdc.approve(address(dex.router), 5_000e6);

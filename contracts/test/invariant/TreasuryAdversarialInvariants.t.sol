@@ -11,6 +11,7 @@ import {BlocklistToken} from "../mocks/BlocklistToken.sol";
 import {ConfigFixture} from "../utils/ConfigFixture.sol";
 import {TreasuryFixture} from "../utils/TreasuryFixture.sol";
 import {UniswapV2} from "../utils/UniswapV2.sol";
+import {MockStakeGovernance} from "../mocks/MockStakeGovernance.sol";
 import {TreasuryHandler} from "./handlers/TreasuryHandler.sol";
 import {SandwichKeeperHandler} from "./handlers/SandwichKeeperHandler.sol";
 import {BlocklistedOperatorHandler} from "./handlers/BlocklistedOperatorHandler.sol";
@@ -21,6 +22,7 @@ import {BlocklistedOperatorHandler} from "./handlers/BlocklistedOperatorHandler.
 contract TreasuryAdversarialInvariantTest is Test {
     uint256 internal constant POOL_TOKENS = 1_000_000e18;
     uint256 internal constant POOL_USDC = 50_000e6;
+    uint256 internal constant MARKET_TOKENS = 10_000_000e18;
     address internal timelock = makeAddr("timelock");
     address internal operator = makeAddr("operator");
     address internal keeper = makeAddr("keeper");
@@ -45,13 +47,16 @@ contract TreasuryAdversarialInvariantTest is Test {
             actors[i] = holders[i] = makeAddr(string(abi.encodePacked("staker", i)));
             amounts[i] = 1_000_000e18;
         }
-        (holders[3], amounts[3]) = (address(this), POOL_TOKENS);
+        // the pool's tokens, and a market's that arbitrages the pool back to its price (TreasuryHandler)
+        (holders[3], amounts[3]) = (address(this), POOL_TOKENS + MARKET_TOKENS);
         token = new AgentToken("Agent", "AGT", holders, amounts);
         initialSupply = token.totalSupply();
         AgentConfig cfg = new AgentConfig(
             timelock, address(0), ConfigFixture.FLOOR, ConfigFixture.CEILING, ConfigFixture.defaultConfig()
         );
-        stake = new AgentStake(IERC20(address(token)), IERC20(address(busd)), "Staked Agent", "sAGT");
+        stake = new AgentStake(
+            IERC20(address(token)), IERC20(address(busd)), "Staked Agent", "sAGT", timelock, 7 days
+        );
         UniswapV2.Dex memory dex = UniswapV2.deploy();
         treasury = new AgentTreasury(
             IERC20(address(busd)),
@@ -65,6 +70,7 @@ contract TreasuryAdversarialInvariantTest is Test {
             TreasuryFixture.TWAP_WINDOW,
             TreasuryFixture.MAX_SLIPPAGE_BPS
         );
+        stake.bind(new MockStakeGovernance(7 days), address(treasury));
         busd.mint(address(this), POOL_USDC);
         token.approve(address(dex.router), POOL_TOKENS);
         busd.approve(address(dex.router), POOL_USDC);

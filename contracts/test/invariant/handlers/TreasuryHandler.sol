@@ -7,6 +7,8 @@ import {AgentConfig} from "../../../src/AgentConfig.sol";
 import {AgentStake} from "../../../src/AgentStake.sol";
 import {AgentToken} from "../../../src/AgentToken.sol";
 import {AgentTreasury} from "../../../src/AgentTreasury.sol";
+import {IUniswapV2Pair} from "../../../src/interfaces/IUniswapV2Pair.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
 interface IMintable {
     function mint(address to, uint256 amount) external;
@@ -14,6 +16,9 @@ interface IMintable {
 
 /// @notice The honest side of a treasury: customers pay, anyone distributes, holders stake and claim,
 /// governance spends and changes the split, time passes and a keeper bot observes and buys back small.
+/// Where the minter also holds agent tokens (a market), arbitrage brings the pool back to its price at the
+/// start before the bot buys: otherwise a pool an adversary moved (a sandwich's fees stay in it) would be
+/// left off its market price for the rest of the run, and the floor would rightly refuse every buyback.
 contract TreasuryHandler is Test {
     AgentTreasury internal treasury;
     AgentStake internal stake;
@@ -24,6 +29,10 @@ contract TreasuryHandler is Test {
     address internal owner;
     address internal customer = makeAddr("customer");
     address[] internal actors;
+    IUniswapV2Pair internal pair;
+    // the pool's reserves when the handler was built: the market price arbitrage restores
+    uint256 internal refPayment;
+    uint256 internal refToken;
 
     uint256 public ghostPaidIn; // what actually reached the treasury from customers
     uint256 public ghostDistributed; // sum of distribute() return values
@@ -43,6 +52,8 @@ contract TreasuryHandler is Test {
         minter = minter_;
         owner = treasury_.owner();
         actors = actors_;
+        pair = IUniswapV2Pair(treasury_.buybackPair());
+        if (address(pair) != address(0)) (refPayment, refToken) = _reserves();
     }
 
     /// A customer pays; half the time the agent's distribution job runs right after.
@@ -131,6 +142,7 @@ contract TreasuryHandler is Test {
         amount = _bound(amount, 0, treasury.buybackBalance());
         if (amount > 200e6) amount = 200e6;
         if (amount == 0) return;
+        _arbitrage();
         vm.prank(treasury.keeper());
         try treasury.buyback(amount, 0, block.timestamp) returns (uint256 burned) {
             ghostBoughtBack += amount;
@@ -145,5 +157,45 @@ contract TreasuryHandler is Test {
         c = uint16(_bound(c, 0, 10_000 - a - b));
         vm.prank(owner);
         cfg.setSplit(AgentConfig.Split(a, b, c, 10_000 - a - b - c));
+    }
+
+    /// The market (the minter, when it holds agent tokens) trades the pool back to its starting price when it
+    /// drifted more than 1 %. Same block as any sandwich before it, so the pool's cumulative price (and the
+    /// floor) is untouched: only the spot price the buyback trades at is restored.
+    function _arbitrage() private {
+        if (address(pair) == address(0) || token.balanceOf(minter) == 0) return;
+        (uint256 p, uint256 t) = _reserves();
+        uint256 k = p * t;
+        if (p * refToken * 100 > refPayment * t * 101) {
+            // the agent token is dear: sell it until p / t is back at refPayment / refToken
+            uint256 target = Math.sqrt(Math.mulDiv(k, refToken, refPayment));
+            if (target > t) {
+                _marketSwap(IERC20(address(token)), Math.min(target - t, token.balanceOf(minter)));
+            }
+        } else if (p * refToken * 101 < refPayment * t * 100) {
+            uint256 target = Math.sqrt(Math.mulDiv(k, refPayment, refToken));
+            if (target > p) {
+                vm.prank(minter);
+                IMintable(address(payment)).mint(minter, target - p);
+                _marketSwap(payment, target - p);
+            }
+        }
+    }
+
+    function _marketSwap(IERC20 tokenIn, uint256 amountIn) private {
+        if (amountIn == 0) return;
+        address[] memory path = new address[](2);
+        (path[0], path[1]) = address(tokenIn) == address(token)
+            ? (address(token), address(payment))
+            : (address(payment), address(token));
+        vm.startPrank(minter);
+        tokenIn.approve(address(treasury.router()), amountIn);
+        treasury.router().swapExactTokensForTokens(amountIn, 0, path, minter, block.timestamp);
+        vm.stopPrank();
+    }
+
+    function _reserves() private view returns (uint256 paymentReserve, uint256 tokenReserve) {
+        (uint112 r0, uint112 r1,) = pair.getReserves();
+        return pair.token0() == address(payment) ? (uint256(r0), uint256(r1)) : (uint256(r1), uint256(r0));
     }
 }
