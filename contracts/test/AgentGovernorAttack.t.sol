@@ -174,6 +174,33 @@ contract AgentGovernorAttackTest is AgentDeployment {
         assertEq(token.balanceOf(address(flash)), LOAN);
     }
 
+    /// Review: the guardian's pause did not stop the timelock and nobody but the governor could cancel. A drain
+    /// that passed (here on rented votes) waits in the timelock, where the guardian cancels it; nobody else can.
+    function test_Attack_GuardianCancelsAQueuedDrain() public {
+        (uint256 id,) = _rentVotes(LOAN, 0);
+        vm.prank(attacker);
+        governor.castVote(id, 1);
+        vm.warp(governor.proposalDeadline(id) + 1);
+        assertEq(uint8(governor.state(id)), uint8(IGovernor.ProposalState.Succeeded));
+        (address[] memory t, uint256[] memory v, bytes[] memory c) = _drainProposal();
+        bytes32 descriptionHash = keccak256("drain");
+        governor.queue(t, v, c, descriptionHash);
+        // GovernorTimelockControl's salt for the operation
+        bytes32 salt = bytes20(address(governor)) ^ descriptionHash;
+        bytes32 op = timelock.hashOperationBatch(t, v, c, 0, salt);
+        assertTrue(timelock.isOperationPending(op));
+        vm.prank(attacker);
+        vm.expectRevert();
+        timelock.cancel(op);
+        vm.prank(guardian);
+        timelock.cancel(op);
+        assertEq(uint8(governor.state(id)), uint8(IGovernor.ProposalState.Canceled));
+        vm.warp(block.timestamp + TIMELOCK_DELAY + 1);
+        vm.expectRevert();
+        governor.execute(t, v, c, descriptionHash);
+        assertEq(treasury.reserveBalance(), RESERVE);
+    }
+
     /// Review: a 0.1 % holder passed a proposal alone when few had staked (quorum was 40 tokens, 4 % of the
     /// stake). The quorum is now 4 % of the token's supply, fixed at creation: 40,000 tokens.
     function test_Attack_SmallHolderCannotPassAloneWhenFewStake() public {

@@ -17,7 +17,8 @@ import {IUniswapV2Router} from "../../src/interfaces/IUniswapV2Router.sol";
 import {ConfigFixture} from "./ConfigFixture.sol";
 
 /// @notice Deploys one agent's full set the way launch does (binding the treasury to the config and registering
-/// the agent as "agent" while the deployer still administers the timelock), and stakes for the holders.
+/// the agent as "agent" while the deployer still administers the timelock, the guardian a canceller of the
+/// timelock), and stakes for the holders.
 abstract contract AgentDeployment is Test {
     uint48 internal constant VOTING_DELAY = 1 hours;
     uint32 internal constant VOTING_PERIOD = 3 days;
@@ -87,6 +88,8 @@ abstract contract AgentDeployment is Test {
         stake.bind(governor, address(treasury));
         timelock.grantRole(timelock.PROPOSER_ROLE(), address(governor));
         timelock.grantRole(timelock.CANCELLER_ROLE(), address(governor));
+        // the guardian can cancel a queued proposal (launch grants it when a guardian is set)
+        timelock.grantRole(timelock.CANCELLER_ROLE(), guardian);
         registry = new AgentRegistry();
         registry.register("agent", _agentRecord(), "");
         timelock.renounceRole(timelock.DEFAULT_ADMIN_ROLE(), address(this));
