@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import Engine
 
 from agents.database import session_scope
-from agents.errors import DeploymentError
+from agents.errors import ConfigFileError, DeploymentError
 from agents.records import LaunchedAgent
 from agents.settings import Settings
 from agents.spec import AgentsFile, AgentSpec
@@ -56,6 +56,8 @@ def launch(
         ConfigFileError: the file names dev accounts on a chain that is not local.
     """
     local = is_local(chain)
+    if not local:
+        _refuse_unsafe_governance(agents_file)
     manifest = _current_manifest(settings, chain, report)
     result = LaunchResult(manifest=manifest)
 
@@ -114,6 +116,23 @@ def launch(
         _seed_pool(chain, name, spec, addresses, manifest, local, report)
     _record(engine, chain.chain_id, manifest.agents)
     return result
+
+
+def _refuse_unsafe_governance(agents_file: AgentsFile) -> None:
+    """Short delays and a small quorum are a demo's; on a real chain they let capital held
+    for hours take an agent. Refused unless the file says ``allow_unsafe: true``."""
+    problems = [
+        f"{name}: {problem}"
+        for name, spec in agents_file.agents.items()
+        if not spec.governance.allow_unsafe
+        for problem in spec.governance.unsafe_settings()
+    ]
+    if problems:
+        raise ConfigFileError(
+            "governance below the safe floor for a real chain ("
+            + "; ".join(problems)
+            + "); lengthen it, or set governance.allow_unsafe: true to launch anyway"
+        )
 
 
 def _current_manifest(settings: Settings, chain: Chain, report: Report) -> Manifest:
@@ -206,6 +225,9 @@ def _seed_pool(
         f"{name}: pool {pool.address} seeded with {spec.liquidity.tokens} "
         f"{spec.token.symbol} and {spec.liquidity.usdc} USDC"
     )
+    # the buyback's price floor averages from here: the first observation starts its window
+    treasury = chain.contract("AgentTreasury", addresses.treasury)
+    chain.send(treasury.functions.observePrice())
 
 
 def _fund_dev_accounts(chain: Chain, usdc: str, agents_file: AgentsFile, report: Report) -> None:

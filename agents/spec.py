@@ -32,6 +32,7 @@ __all__ = [
     "AgentSpec",
     "AgentsFile",
     "Allocation",
+    "BuybackSpec",
     "DeploymentSpec",
     "GovernanceSpec",
     "LiquiditySpec",
@@ -50,6 +51,10 @@ _SKILL = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
 _HOLDER = re.compile(r"^(dev:\d+|0x[0-9a-fA-F]{40})$")
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w)?\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+SAFE_VOTING_DELAY = 86400
+SAFE_VOTING_PERIOD = 3 * 86400
+SAFE_TIMELOCK_DELAY = 2 * 86400
+SAFE_QUORUM_PERCENT = 4
 
 
 def _seconds(value: Any) -> Any:
@@ -154,20 +159,63 @@ class SplitSpec(_Strict):
 
 
 class GovernanceSpec(_Strict):
-    """The DAO's rules. Fixed at launch (they live in the governor and timelock)."""
+    """The DAO's rules. Fixed at launch (they live in the governor and timelock).
 
-    voting_delay: Duration = 60
-    """Time between proposing and the start of voting."""
-    voting_period: Duration = Field(default=3 * 86400, gt=0)
+    The defaults are the floor for a real chain: launch refuses shorter delays or a
+    smaller quorum anywhere but the embedded chain unless ``allow_unsafe`` is set. A
+    stake leaves only after ``voting_delay + voting_period + late_quorum_extension +
+    timelock_delay`` (read live from the governor), so tokens borrowed to vote stay
+    locked until the proposal they voted on could have executed.
+    """
+
+    voting_delay: Duration = SAFE_VOTING_DELAY
+    """Time between proposing and the start of voting (votes are counted at its end)."""
+    voting_period: Duration = Field(default=SAFE_VOTING_PERIOD, gt=0)
     """How long voting stays open."""
-    timelock_delay: Duration = 86400
-    """Time between queueing a passed proposal and executing it."""
+    timelock_delay: Duration = SAFE_TIMELOCK_DELAY
+    """Time between queueing a passed proposal and executing it; the guardian may cancel
+    in this window."""
     proposal_threshold: Tokens = Decimal(1000)
     """Staked tokens (votes) needed to propose; must be above zero."""
-    quorum_percent: int = Field(default=4, ge=1, le=100)
-    """Share of staked supply that must vote for or abstain."""
-    late_quorum_extension: Duration = 3600
+    quorum_percent: int = Field(default=SAFE_QUORUM_PERCENT, ge=1, le=100)
+    """Share of the agent token's total supply (not of the staked supply, which an
+    attacker's own stake would grow) that must vote for or abstain; fixed per proposal
+    when it is made."""
+    late_quorum_extension: Duration = 86400
     """Voting extends by this much when quorum is reached at the last moment."""
+    reward_duration: Duration = Field(default=7 * 86400, ge=3600, le=365 * 86400)
+    """Each distribution's stakers' share streams over this long, so a stake held for S
+    seconds earns at most about S / reward_duration of it (stake x time)."""
+    allow_unsafe: bool = False
+    """Launch with delays or a quorum below the safe floor on a real chain (never needed on
+    the embedded chain, where short periods and ``--wait`` are the demo)."""
+
+    def unsafe_settings(self) -> list[str]:
+        """The settings below the floor a real chain needs, in words (empty when safe)."""
+        found = []
+        if self.voting_delay < SAFE_VOTING_DELAY:
+            found.append(f"voting_delay {self.voting_delay}s < {SAFE_VOTING_DELAY}s (1 day)")
+        if self.voting_period < SAFE_VOTING_PERIOD:
+            found.append(f"voting_period {self.voting_period}s < {SAFE_VOTING_PERIOD}s (3 days)")
+        if self.timelock_delay < SAFE_TIMELOCK_DELAY:
+            found.append(f"timelock_delay {self.timelock_delay}s < {SAFE_TIMELOCK_DELAY}s (2 days)")
+        if self.quorum_percent < SAFE_QUORUM_PERCENT:
+            found.append(f"quorum_percent {self.quorum_percent} < {SAFE_QUORUM_PERCENT}")
+        return found
+
+
+class BuybackSpec(_Strict):
+    """The on-chain floor under every buyback (AgentTreasury, changeable by governance)."""
+
+    twap_window: Duration = Field(default=1800, ge=60, le=7 * 86400)
+    """The pool's time-weighted price is averaged over at least this long; a price moved
+    within one block (a sandwich) barely moves the average."""
+    max_slippage: Annotated[Decimal, Field(gt=0, le=50, decimal_places=2)] = Decimal(3)
+    """Percent below the time-weighted price a buyback may fill at; a worse fill reverts."""
+
+    def slippage_bps(self) -> int:
+        """``max_slippage`` in basis points."""
+        return int(self.max_slippage * 100)
 
 
 class LiquiditySpec(_Strict):
@@ -207,8 +255,12 @@ class AgentSpec(_Strict):
     """Highest skill price governance may set (enforced by AgentConfig)."""
     governance: GovernanceSpec = GovernanceSpec()
     """The DAO's voting rules."""
+    buyback: BuybackSpec = BuybackSpec()
+    """The price floor under buyback-and-burn."""
     guardian: Holder | None = None
-    """Account that may pause the agent in an emergency (and do nothing else)."""
+    """Account that may, in an emergency, pause the agent and its treasury's outflows and
+    cancel a queued proposal in the timelock window (and do nothing else). Governance can
+    replace or remove it."""
     liquidity: LiquiditySpec | None = None
     """Opening pool for buyback-and-burn on the embedded chain's DEX. Unset: no pool (a buyback
     then has no market and the keeper skips it)."""

@@ -10,7 +10,10 @@ Keys (values in the product's units: dollars, percent, 0-2 temperature):
 - ``split.<stakers|operator|buyback|reserve>=<percent>`` (all split keys become one
   ``setSplit``; unnamed shares keep their current value; the result must sum to 100)
 - ``hire_budget=<dollars a day>``
-- ``paused=true|false``
+- ``paused=true|false`` (the agent; O(1) on chain)
+- ``treasury.paused=false`` (resume the treasury's outflows after a guardian's pause)
+- ``guardian=<0x address>|none`` (AgentConfig's guardian and the timelock's canceller
+  role move together)
 
 Everything checkable without the chain's runtime is checked here, so a holder learns
 of a typo before spending gas on a proposal that would revert at execution.
@@ -18,12 +21,13 @@ of a typo before spending gas on a proposal that would revert at execution.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from web3 import Web3
 from web3.contract import Contract
 
 from agents.errors import UnknownModelError
@@ -40,16 +44,20 @@ MAX_MODEL_BYTES = 128
 MAX_SKILL_NAME_BYTES = 64
 _KEYS = (
     "system_prompt, model, temperature, price.<skill>, skill.<name>.instructions, "
-    "split.<stakers|operator|buyback|reserve>, hire_budget, paused"
+    "split.<stakers|operator|buyback|reserve>, hire_budget, paused, treasury.paused, guardian"
 )
+CANCELLER_ROLE = bytes(Web3.keccak(text="CANCELLER_ROLE"))
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
 
 @dataclass(frozen=True)
 class ConfigCall:
-    """One AgentConfig write: the function name and its ABI arguments."""
+    """One governed write: the function name, its ABI arguments and the contract it goes to
+    (``config``, ``treasury`` or ``timelock`` of the agent)."""
 
     function: str
     args: tuple[Any, ...] = field(default_factory=tuple)
+    target: str = "config"
 
 
 def _text(key: str, value: str, base_dir: Path) -> str:
@@ -134,8 +142,9 @@ def parse_changes(
     decimals: int = USDC_DECIMALS,
     price_band: tuple[int, int] | None = None,
     base_dir: Path | None = None,
+    guardian: str = ZERO_ADDRESS,
 ) -> list[ConfigCall]:
-    """The AgentConfig calls that make ``assignments`` true of ``current``.
+    """The governed calls that make ``assignments`` true of ``current``.
 
     Args:
         assignments: ``key=value`` strings, as given to ``--set``.
@@ -143,6 +152,7 @@ def parse_changes(
         decimals: Payment-token decimals (prices and budgets are given in dollars).
         price_band: ``(floor, ceiling)`` in token units, checked when given.
         base_dir: Where ``@file`` values are read from (default: the working directory).
+        guardian: The current guardian (its canceller role is revoked on a change).
 
     Raises:
         ConfigChangeError: unknown key, bad value, unknown skill, a split that does not
@@ -211,6 +221,14 @@ def parse_changes(
             if (flag == "true") == current.paused:
                 raise ConfigChangeError(f"paused: already {flag}")
             calls.append(ConfigCall("setPaused", (flag == "true",)))
+        elif key == "treasury.paused":
+            if value.strip().lower() != "false":
+                raise ConfigChangeError(
+                    "treasury.paused: only false (the guardian pauses, governance resumes)"
+                )
+            calls.append(ConfigCall("unpause", (), "treasury"))
+        elif key == "guardian":
+            calls.extend(_guardian_calls(value.strip(), guardian))
         else:
             raise ConfigChangeError(f"unknown key {key!r} (keys: {_KEYS})")
     calls.extend(_skill_calls(current, prices, instructions, decimals))
@@ -253,10 +271,34 @@ def _skill_calls(
     return calls
 
 
-def to_actions(config: Contract, calls: Sequence[ConfigCall]) -> list[Action]:
-    """Encode calls against the agent's AgentConfig as proposal actions."""
+def _guardian_calls(value: str, current: str) -> list[ConfigCall]:
+    new = ZERO_ADDRESS if value.lower() == "none" else value
+    if not Web3.is_address(new):
+        raise ConfigChangeError(f"guardian: {value!r} is not an address or none")
+    new = Web3.to_checksum_address(new)
+    if new == Web3.to_checksum_address(current):
+        raise ConfigChangeError(f"guardian: already {value}")
+    calls = [ConfigCall("setGuardian", (new,))]
+    if current != ZERO_ADDRESS:
+        calls.append(ConfigCall("revokeRole", (CANCELLER_ROLE, current), "timelock"))
+    if new != ZERO_ADDRESS:
+        calls.append(ConfigCall("grantRole", (CANCELLER_ROLE, new), "timelock"))
+    return calls
+
+
+def to_actions(
+    config: Contract,
+    calls: Sequence[ConfigCall],
+    others: Mapping[str, Contract] | None = None,
+) -> list[Action]:
+    """Encode calls as proposal actions: against the agent's AgentConfig, or the contract
+    ``others`` names for a call's target (``treasury``, ``timelock``)."""
+    contracts = {"config": config, **(others or {})}
     actions = []
     for call in calls:
-        data = config.encode_abi(call.function, list(call.args))
-        actions.append(Action(target=config.address, calldata=bytes.fromhex(data[2:])))
+        contract = contracts.get(call.target)
+        if contract is None:
+            raise ConfigChangeError(f"{call.function}: no {call.target} contract to call")
+        data = contract.encode_abi(call.function, list(call.args))
+        actions.append(Action(target=contract.address, calldata=bytes.fromhex(data[2:])))
     return actions

@@ -1,4 +1,5 @@
-"""Holders' governance commands: ``propose``, ``vote``, ``queue``, ``execute``, ``proposals``.
+"""Holders' governance commands: ``propose``, ``vote``, ``queue``, ``execute``, ``proposals``;
+the guardian's: ``cancel``, ``pause``.
 
 Thin: each command resolves the agent and the signer, then calls ``dao``'s
 functions. ``agents/cli.py`` registers them with :func:`register`.
@@ -28,6 +29,7 @@ from contracts.client import Chain
 from contracts.manifest import AgentAddresses, Manifest
 from contracts.session import connect, is_local
 from dao import governor as gov
+from dao import guardian as guard
 from dao.changes import parse_changes, to_actions
 from dao.describe import USDC_DECIMALS, describe_action
 from dao.errors import ProposalStateError, UnknownAgentError
@@ -66,8 +68,11 @@ class _Agent:
     start_block: int
     """Where event scans start: the deployment's first block."""
 
+    def timelock(self) -> Contract:
+        return self.chain.contract("AgentTimelock", self.addresses.timelock)
+
     def contracts(self) -> dict[str, Contract]:
-        return {"config": self.config, "treasury": self.treasury}
+        return {"config": self.config, "treasury": self.treasury, "timelock": self.timelock()}
 
     def signer(self, reference: str | None) -> LocalAccount:
         if reference is None:
@@ -119,9 +124,11 @@ def _config_before(agent: _Agent, proposal: Proposal) -> LiveConfig:
     """The config as it was when the proposal was made (the current one if the node
     keeps no history)."""
     try:
-        struct = agent.config.functions.config().call(block_identifier=proposal.block_number)
-        version = agent.config.functions.version().call(block_identifier=proposal.block_number)
-        return LiveConfig.from_struct(version, struct)
+        block = proposal.block_number
+        struct = agent.config.functions.config().call(block_identifier=block)
+        version = agent.config.functions.version().call(block_identifier=block)
+        paused = agent.config.functions.paused().call(block_identifier=block)
+        return LiveConfig.from_struct(version, struct, paused)
     except Exception:  # a pruned node refuses old state; now is the next best thing
         return read_live_config(agent.config)
 
@@ -152,7 +159,7 @@ def propose(
             "--set",
             help="key=value: system_prompt=@file, model=provider:model, temperature=0.3, "
             "price.<skill>=0.07, skill.<name>.instructions=..., split.<share>=50, "
-            "hire_budget=1.00, paused=true",
+            "hire_budget=1.00, paused=true, treasury.paused=false, guardian=0x…|none",
         ),
     ],
     description: Annotated[str, typer.Option("--description", "-d", help="Why; shown to voters")],
@@ -166,7 +173,10 @@ def propose(
             int(ctx.config.functions.priceFloor().call()),
             int(ctx.config.functions.priceCeiling().call()),
         )
-        calls = parse_changes(changes, current, decimals=ctx.decimals, price_band=band)
+        guardian = str(ctx.config.functions.guardian().call())
+        calls = parse_changes(
+            changes, current, decimals=ctx.decimals, price_band=band, guardian=guardian
+        )
         for call in calls:
             if call.function == "setModel":
                 try:
@@ -175,7 +185,9 @@ def propose(
                     typer.echo(f"warning: this install cannot run it ({exc})", err=True)
         if not description.strip():
             raise ProposalStateError("--description cannot be empty: voters read it")
-        actions = to_actions(ctx.config, calls)
+        actions = to_actions(
+            ctx.config, calls, {"treasury": ctx.treasury, "timelock": ctx.timelock()}
+        )
         signer = ctx.signer(from_)
         threshold = int(ctx.governor.functions.proposalThreshold().call())
         clock = int(ctx.governor.functions.clock().call())
@@ -322,13 +334,58 @@ def proposals(agent: Annotated[str, typer.Argument(help="Agent name")]) -> None:
             typer.echo(f"  votes     {_tallies(ctx, status)}")
             typer.echo(f"  snapshot  {format_time(status.snapshot, status.now)}")
             typer.echo(f"  deadline  {format_time(status.deadline, status.now)}")
-            if status.eta:
+            if status.eta and status.state == gov.ProposalState.CANCELED:
+                typer.echo("  canceled  in the timelock window, by the guardian")
+            elif status.eta:
                 typer.echo(f"  eta       {format_time(status.eta, status.now)}")
             for line in _describe(ctx, proposal):
                 typer.echo(f"  changes   {line}")
 
 
+def cancel(
+    agent: Annotated[str, typer.Argument(help="Agent name")],
+    proposal_id: Annotated[str, typer.Argument(help="Proposal id (or a unique prefix)")],
+    from_: FromOption = None,
+) -> None:
+    """The guardian cancels a passed proposal while it waits in the timelock."""
+    with _agent(agent) as ctx:
+        proposal = find_proposal(ctx.governor, proposal_id, ctx.start_block)
+        status = read_status(ctx.governor, proposal)
+        if status.state != gov.ProposalState.QUEUED:
+            raise ProposalStateError(
+                f"proposal {proposal.id} is {_state(status)}; the guardian cancels only a "
+                "queued proposal"
+            )
+        tx = guard.cancel_queued(
+            ctx.chain,
+            ctx.governor,
+            ctx.timelock(),
+            proposal.actions,
+            proposal.description,
+            ctx.signer(from_),
+        )
+        typer.echo(f"canceled proposal {proposal.id} in the timelock  tx {tx}")
+
+
+def pause(
+    agent: Annotated[str, typer.Argument(help="Agent name")],
+    from_: FromOption = None,
+) -> None:
+    """The guardian's emergency stop: the agent stops serving and its treasury stops paying
+    out; only governance resumes them."""
+    with _agent(agent) as ctx:
+        done = guard.pause(ctx.chain, ctx.config, ctx.treasury, ctx.signer(from_))
+        if done.agent_tx is None and done.treasury_tx is None:
+            typer.echo(f"{agent} is already paused")
+            return
+        typer.echo(f"paused {agent}: serving and treasury outflows stopped")
+        for label, tx in (("agent", done.agent_tx), ("treasury", done.treasury_tx)):
+            if tx:
+                typer.echo(f"  {label:<9} tx {tx}")
+        typer.echo("  resume with a proposal: --set paused=false (and treasury unpause)")
+
+
 def register(app: typer.Typer) -> None:
     """Add the governance commands to the ``agentdao`` app."""
-    for command in (propose, vote, queue, execute, proposals):
+    for command in (propose, vote, queue, execute, proposals, cancel, pause):
         app.command(command.__name__)(one_line_errors(command))

@@ -137,11 +137,13 @@ def _describe_config_call(
         new_budget = format_money(int(args["hireBudget"]), decimals)
         return f"hire budget {old}-> {new_budget} USDC a day"
     if function == "setPaused":
-        return "pause the agent" if args["paused"] else "resume the agent"
+        return "pause the agent" if args["paused_"] else "resume the agent"
     if function == "setGuardian":
         return f"guardian -> {args['newGuardian']}"
     if function == "setConfig":
-        after = LiveConfig.from_struct(0, as_tuple(args["newConfig"]))
+        after = LiveConfig.from_struct(
+            0, as_tuple(args["newConfig"]), before.paused if before else False
+        )
         if before is None:
             return "replace the whole config"
         return "replace the whole config: " + "; ".join(
@@ -178,6 +180,12 @@ def describe_action(
         name = str(function.fn_name)
         if role == "config":
             return _describe_config_call(name, args, before, decimals) + value
+        if role == "treasury" and name == "unpause":
+            return "resume the treasury's outflows" + value
+        if role == "timelock" and name in ("grantRole", "revokeRole"):
+            verb = "may cancel" if name == "grantRole" else "may no longer cancel"
+            if bytes(args["role"]) == bytes(Web3.keccak(text="CANCELLER_ROLE")):
+                return f"{args['account']} {verb} queued proposals (guardian)" + value
         rendered = ", ".join(str(v) for v in args.values())
         return f"{role}.{name}({rendered}){value}"
     return f"call {target} with 0x{action.calldata[:4].hex()}…{value}"

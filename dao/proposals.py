@@ -117,15 +117,13 @@ def proposal_status(governor: Contract, proposal: Proposal) -> ProposalStatus:
     against, for_, abstain = governor.functions.proposalVotes(pid).call()
     snapshot = int(governor.functions.proposalSnapshot(pid).call())
     now = int(governor.w3.eth.get_block("latest")["timestamp"])
-    clock = int(governor.functions.clock().call())
-    # Past total supply only exists for timepoints before the clock.
-    quorum_at = snapshot if snapshot < clock else clock - 1
     return ProposalStatus(
         state=ProposalState(governor.functions.state(pid).call()),
         votes_for=int(for_),
         votes_against=int(against),
         votes_abstain=int(abstain),
-        quorum=int(governor.functions.quorum(quorum_at).call()),
+        # fixed when the proposal was made, as a share of the token's supply
+        quorum=int(governor.functions.proposalQuorum(pid).call()),
         snapshot=snapshot,
         deadline=int(governor.functions.proposalDeadline(pid).call()),
         eta=int(governor.functions.proposalEta(pid).call()),

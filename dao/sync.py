@@ -1,4 +1,5 @@
-"""The chain sync: AgentConfig ``ConfigUpdated`` events -> config history + live config.
+"""The chain sync: AgentConfig ``ConfigUpdated`` and ``PauseChanged`` events -> config
+history + live config.
 
 One :class:`ConfigSync` watches every agent of a deployment. Each poll reads new
 events from a cursor kept in the database, in bounded block ranges, only from
@@ -70,6 +71,7 @@ ConfigSink = Callable[[str, LiveConfig], str | None]
 CONFIG_UPDATED_TOPIC = HexBytes(
     Web3.keccak(text=f"ConfigUpdated(uint64,bytes32,{CONFIG_ABI_TYPE})")
 )
+PAUSE_CHANGED_TOPIC = HexBytes(Web3.keccak(text="PauseChanged(uint64,bytes32,bool)"))
 PROPOSAL_EXECUTED_TOPIC = HexBytes(Web3.keccak(text="ProposalExecuted(uint256)"))
 
 T = TypeVar("T")
@@ -302,7 +304,7 @@ class ConfigSync:
                         "address": [Web3.to_checksum_address(a) for a in addresses],
                         "fromBlock": start,
                         "toBlock": end,
-                        "topics": [CONFIG_UPDATED_TOPIC],
+                        "topics": [[CONFIG_UPDATED_TOPIC, PAUSE_CHANGED_TOPIC]],
                     }
                 )
             )
@@ -340,9 +342,7 @@ class ConfigSync:
         (one proposal's changes land together)."""
         address = Web3.to_checksum_address(entry["address"])
         agent = self._agents[address]
-        event = self._configs[address].events.ConfigUpdated().process_log(entry)
-        version = int(event["args"]["version"])
-        live = LiveConfig.from_struct(version, as_tuple(event["args"]["config"]))
+        version, live = self._version_of(session, chain_id, agent, entry)
         tx_hash = HexBytes(entry["transactionHash"]).to_0x_hex()
         existing = session.exec(
             select(ConfigVersion).where(
@@ -406,6 +406,56 @@ class ConfigSync:
         return AppliedVersion(
             agent.name, version, live.config_hash, row.status, reason, row.block_number, tx_hash
         )
+
+    def _version_of(
+        self, session: Session, chain_id: int, agent: WatchedAgent, entry: LogReceipt
+    ) -> tuple[int, LiveConfig]:
+        """The config one event describes. A content write carries all of it; a pause or
+        resume only the flag, applied to the version before it (from the history, else
+        read from the chain at that block: the content is the same)."""
+        contract = self._configs[Web3.to_checksum_address(entry["address"])]
+        if HexBytes(entry["topics"][0]) == CONFIG_UPDATED_TOPIC:
+            event: Any = contract.events.ConfigUpdated().process_log(entry)
+            args = event["args"]
+            version = int(args["version"])
+            previous = self._latest_before(session, chain_id, agent.name, version)
+            paused = previous.paused if previous is not None else self._paused_at(contract, entry)
+            live = LiveConfig.from_struct(version, as_tuple(args["config"]), paused)
+        else:
+            event = contract.events.PauseChanged().process_log(entry)
+            args = event["args"]
+            version = int(args["version"])
+            previous = self._latest_before(session, chain_id, agent.name, version)
+            if previous is None:
+                block = int(entry["blockNumber"])
+                struct = self._rpc(lambda: contract.functions.config().call(block_identifier=block))
+                previous = LiveConfig.from_struct(version - 1, struct)
+            live = previous.with_pause(version, bool(args["paused"]))
+        if live.config_hash != HexBytes(args["configHash"]).to_0x_hex():
+            # our reading of the event disagrees with the contract's own hash: never serve it
+            raise ChainUnreachableError(
+                self.rpc_url, f"{agent.name} v{version}: config hash mismatch"
+            )
+        return version, live
+
+    @staticmethod
+    def _latest_before(
+        session: Session, chain_id: int, agent: str, version: int
+    ) -> LiveConfig | None:
+        row = session.exec(
+            select(ConfigVersion)
+            .where(
+                ConfigVersion.chain_id == chain_id,
+                ConfigVersion.agent == agent,
+                ConfigVersion.version < version,
+            )
+            .order_by(col(ConfigVersion.version).desc())
+        ).first()
+        return row.live_config if row is not None else None
+
+    def _paused_at(self, contract: Contract, entry: LogReceipt) -> bool:
+        block = int(entry["blockNumber"])
+        return bool(self._rpc(lambda: contract.functions.paused().call(block_identifier=block)))
 
     def _offer(self, agent: str, live: LiveConfig) -> str | None:
         try:

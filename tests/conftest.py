@@ -38,6 +38,13 @@ class Deployment:
     result: LaunchResult
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that needs the chain, so ``-m "not chain"`` runs the rest in seconds."""
+    for item in items:
+        if "anvil" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.chain)
+
+
 @pytest.fixture(scope="session")
 def anvil() -> Iterator[EmbeddedChain]:
     with EmbeddedChain(state_path=None, port=0) as node:

@@ -58,6 +58,10 @@ class StakerOut(BaseModel):
     """Agent tokens staked now."""
     claimable: Decimal
     """Dollars the staker may claim now."""
+    cooling_down: Decimal
+    """Agent tokens unstaked and not yet withdrawable (no votes, no earnings)."""
+    withdrawable_at: datetime | None
+    """When the cooling-down tokens can be withdrawn; null when none."""
 
 
 class DistributionOut(BaseModel):
@@ -110,6 +114,19 @@ class TreasuryOut(BaseModel):
     dex: str | None
     """The Uniswap V2 router buybacks trade on; null: none, the fund accumulates."""
     keeper: str
+    operator: str
+    operator_owed: Decimal
+    """Dollars of the operator's share not yet withdrawn (the operator pulls it)."""
+    paused: bool
+    """The guardian stopped the treasury's outflows; only governance resumes them."""
+    streaming: Decimal
+    """Dollars of the stakers' share still to stream to stakers."""
+    streaming_until: datetime | None
+    """When the current stream ends; null when nothing streams."""
+    reward_duration: int
+    """Seconds each distribution's stakers' share streams over."""
+    unstake_cooldown: int
+    """Seconds between an unstake and its withdrawal."""
     token_supply: Decimal
     burned_supply: Decimal
     total_staked: Decimal
@@ -164,12 +181,25 @@ def get_treasury(name: str, reader: ReaderDep) -> TreasuryOut:
         bought_back=usd(state.total_bought_back),
         dex=state.router,
         keeper=state.keeper,
+        operator=state.operator,
+        operator_owed=usd(state.operator_owed),
+        paused=state.paused,
+        streaming=usd(state.streaming_left),
+        streaming_until=_at(state.period_finish) if state.streaming_left else None,
+        reward_duration=state.reward_duration,
+        unstake_cooldown=state.unstake_cooldown,
         token_supply=tokens(state.token_supply),
         burned_supply=tokens(state.total_burned),
         total_staked=tokens(state.total_staked),
         per_share=state.per_share,
         stakers=[
-            StakerOut(account=p.account, staked=tokens(p.staked), claimable=usd(p.claimable))
+            StakerOut(
+                account=p.account,
+                staked=tokens(p.staked),
+                claimable=usd(p.claimable),
+                cooling_down=tokens(p.cooling_down),
+                withdrawable_at=_at(p.ready_at) if p.cooling_down else None,
+            )
             for p in state.stakers
         ],
         revenue=revenue,

@@ -4,10 +4,15 @@ A buyback is quoted off chain (Router02 ``getAmountsOut`` at the current
 reserves), bounded by ``buyback_slippage_bps`` into ``minOut``, given a short
 deadline (``buyback_deadline`` seconds of chain time), then executed by
 ``AgentTreasury.buyback``, which swaps on Uniswap V2 and burns what arrived.
-If the price moved beyond the bound in between (a sandwich), the router
-reverts and the fund stays in the treasury for the next try. Where the
-treasury has no router, nothing is swapped: the buyback share accumulates and
-only governance can spend it.
+The treasury itself refuses a fill below its on-chain floor: the pool's
+time-weighted price over the governed ``twapWindow`` less ``maxSlippageBps``,
+so neither a sandwich nor a dishonest keeper can buy at a moved price. The
+floor needs an observation of the pool at least a window old: the keeper keeps
+them coming (``observePrice`` once a window) and reports ``waiting_for_price``
+until one is ready. If the price moved beyond either bound, the swap reverts and
+the fund stays in the treasury for the next try. Where the treasury has no
+router, nothing is swapped: the buyback share accumulates and only governance
+can spend it.
 """
 
 from __future__ import annotations
@@ -38,6 +43,8 @@ class BuybackStatus(StrEnum):
     NO_DEX = "no_dex"
     NO_POOL = "no_pool"
     BELOW_MINIMUM = "below_minimum"
+    WAITING_FOR_PRICE = "waiting_for_price"
+    PAUSED = "paused"
     FAILED = "failed"
 
 
@@ -50,6 +57,8 @@ class BuybackQuote:
     expected_out: int
     min_out: int
     deadline: int
+    floor: int = 0
+    """The treasury's own floor (TWAP less the governed slippage); ``min_out`` is never below."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +109,10 @@ class BuybackKeeper:
                 BuybackStatus.NO_DEX,
                 f"no DEX configured: the buyback share accumulates ({dollars} USDC held)",
             )
+        if treasury.paused().call():
+            return BuybackOutcome(
+                name, BuybackStatus.PAUSED, "the guardian paused the treasury's outflows"
+            )
         amount = fund if amount_in is None else min(amount_in, fund)
         minimum = int(self.settings.buyback_min_amount.scaleb(6))
         if amount == 0 or amount < minimum:
@@ -118,9 +131,48 @@ class BuybackKeeper:
             return BuybackOutcome(name, BuybackStatus.NO_POOL, f"no pool to buy from ({exc})")
         if expected == 0:
             return BuybackOutcome(name, BuybackStatus.NO_POOL, "the pool has no tokens to sell")
-        min_out = expected * (10_000 - self.settings.buyback_slippage_bps) // 10_000
         now = int(self.chain.w3.eth.get_block("latest")["timestamp"])
-        return BuybackQuote(name, amount, expected, min_out, now + self.settings.buyback_deadline)
+        floor, ready_at = (int(x) for x in treasury.buybackFloor(amount).call())
+        if ready_at > now:
+            when = (
+                "after the keeper's next observation"
+                if ready_at >= 2**255
+                else f"at chain time {ready_at}"
+            )
+            return BuybackOutcome(
+                name,
+                BuybackStatus.WAITING_FOR_PRICE,
+                f"the treasury's price floor needs an observation a window old: ready {when}",
+            )
+        if expected < floor:
+            return BuybackOutcome(
+                name,
+                BuybackStatus.FAILED,
+                f"the pool pays {expected} token units, below the treasury's floor {floor} "
+                "(its time-weighted price less the governed slippage): not buying at a moved price",
+            )
+        min_out = max(floor, expected * (10_000 - self.settings.buyback_slippage_bps) // 10_000)
+        return BuybackQuote(
+            name, amount, expected, min_out, now + self.settings.buyback_deadline, floor
+        )
+
+    def observe(self, name: str) -> str | None:
+        """Record the pool's price in the treasury when an observation is due (none yet, or
+        the newest is a window old), so the floor is always ready; returns the tx, if any."""
+        addresses = agent_addresses(self.manifest, name)
+        treasury = self.chain.contract("AgentTreasury", addresses.treasury).functions
+        if str(treasury.router().call()) == ZERO_ADDRESS:
+            return None
+        _older, newer = treasury.priceObservations().call()
+        now = int(self.chain.w3.eth.get_block("latest")["timestamp"])
+        if newer[0] != 0 and now - int(newer[0]) < int(treasury.twapWindow().call()):
+            return None
+        try:
+            receipt = self.chain.send(treasury.observePrice(), self.signer)
+        except TransactionFailedError as exc:  # no pool yet: nothing to observe
+            log.info("%s: no price to observe (%s)", name, exc.message)
+            return None
+        return str(receipt["transactionHash"].to_0x_hex())
 
     def execute(self, quote: BuybackQuote) -> BuybackOutcome:
         """Execute a quote: swap, burn, and report what burned.
@@ -167,6 +219,7 @@ class BuybackKeeper:
             if not self._is_keeper(agent_addresses(self.manifest, name)):
                 continue
             try:
+                self.observe(name)
                 outcome = self.run(name)
             except AgentDaoError as exc:
                 outcome = BuybackOutcome(name, BuybackStatus.FAILED, exc.message)

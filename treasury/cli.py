@@ -1,5 +1,5 @@
-"""Holders' and operators' money commands: ``stake``, ``unstake``, ``claim``, ``treasury``,
-``distribute``, ``buyback``.
+"""Holders' and operators' money commands: ``stake``, ``unstake``, ``withdraw``, ``claim``,
+``treasury``, ``distribute``, ``buyback``, ``operator-withdraw``.
 
 Thin: each command resolves the agent and the signer, then calls the treasury
 package. ``agents/cli.py`` registers them with :func:`register`.
@@ -106,12 +106,54 @@ def unstake(
     ] = None,
     from_: FromOption = None,
 ) -> None:
-    """Unstake an agent's token; what it earned so far stays claimable."""
+    """Unstake an agent's token: votes and earnings stop now; `withdraw` after the cooldown."""
     with _agent(agent) as a:
         units = None if amount is None else _token_units(amount)
         done = staking.unstake(a.chain, a.addresses, a.signer(from_), units)
-        typer.echo(f"unstaked {_tokens(done.amount)} {a.symbol} to {done.account}")
+        typer.echo(f"unstaked {_tokens(done.amount)} {a.symbol} for {done.account}")
         typer.echo(f"  now staking {_tokens(done.staked_after)} {a.symbol}  tx {done.tx}")
+        typer.echo(
+            f"  {_tokens(done.cooling_down)} {a.symbol} cooling down for "
+            f"{_duration(done.cooldown)} (the DAO's voting delay + voting period + late-quorum "
+            "extension + timelock delay, so a stake cannot vote and leave before the vote is "
+            f"over); withdraw from chain time {done.ready_at} with "
+            f"`agentdao withdraw {agent}`"
+        )
+
+
+def withdraw(agent: AgentArgument, from_: FromOption = None) -> None:
+    """Withdraw the tokens you unstaked, once their cooldown has passed."""
+    with _agent(agent) as a:
+        holder = a.signer(from_)
+        amount, tx = staking.withdraw(a.chain, a.addresses, holder)
+        typer.echo(f"withdrew {_tokens(amount)} {a.symbol} to {holder.address}")
+        typer.echo(f"  tx {tx}")
+
+
+def operator_withdraw(
+    agent: AgentArgument,
+    to: Annotated[
+        str | None, typer.Option("--to", help="Pay to this address (default: the operator)")
+    ] = None,
+    from_: FromOption = None,
+) -> None:
+    """The operator withdraws its share of an agent's income (pulled, never pushed)."""
+    with _agent(agent) as a:
+        operator = a.signer(from_)
+        paid, tx = staking.withdraw_operator_share(a.chain, a.addresses, operator, to)
+        if tx is None:
+            typer.echo(f"nothing owed to {operator.address}")
+            return
+        typer.echo(f"withdrew {to_decimal(paid, 6).normalize():f} USDC of operator share")
+        typer.echo(f"  tx {tx}")
+
+
+def _duration(seconds: int) -> str:
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{v}{u}" for v, u in ((days, "d"), (hours, "h"), (minutes, "m"), (secs, "s")) if v]
+    return " ".join(parts) or "0s"
 
 
 def claim(agent: AgentArgument, from_: FromOption = None) -> None:
@@ -142,6 +184,17 @@ def treasury(agent: AgentArgument) -> None:
         f"reserve {_usdc(state, state.total_to_reserve)}"
     )
     typer.echo(f"  per share   {state.per_share.normalize():f} USDC per staked {a.symbol}")
+    typer.echo(
+        f"  streaming   {_usdc(state, state.streaming_left)} still to stream to stakers"
+        + (f" until chain time {state.period_finish}" if state.streaming_left else "")
+        + f" (each distribution streams over {_duration(state.reward_duration)})"
+    )
+    typer.echo(
+        f"  operator    {_usdc(state, state.operator_owed)} owed to {state.operator} "
+        "(withdrawn with `agentdao operator-withdraw`)"
+    )
+    if state.paused:
+        typer.echo("  PAUSED      the guardian stopped outflows; only governance resumes them")
     typer.echo(f"  reserve     {_usdc(state, state.reserve)} (spent by governance only)")
     if state.has_dex:
         typer.echo(
@@ -161,9 +214,14 @@ def treasury(agent: AgentArgument) -> None:
     if not state.stakers:
         typer.echo("  stakers     none yet")
         return
-    typer.echo(f"  {'staker':<42}  {'staked':>20}  claimable")
+    typer.echo(f"  unstaking   a stake leaves {_duration(state.unstake_cooldown)} after `unstake`")
+    typer.echo(f"  {'staker':<42}  {'staked':>20}  {'claimable':>16}  cooling down")
     for p in state.stakers:
-        typer.echo(f"  {p.account:<42}  {_tokens(p.staked):>20}  {_usdc(state, p.claimable)}")
+        cooling = f"{_tokens(p.cooling_down)} until {p.ready_at}" if p.cooling_down else "-"
+        typer.echo(
+            f"  {p.account:<42}  {_tokens(p.staked):>20}  "
+            f"{_usdc(state, p.claimable):>16}  {cooling}"
+        )
 
 
 def distribute(agent: AgentArgument) -> None:
@@ -206,5 +264,6 @@ def buyback(
 
 def register(app: typer.Typer) -> None:
     """Add the money commands to the ``agentdao`` app."""
-    for command in (stake, unstake, claim, treasury, distribute, buyback):
+    for command in (stake, unstake, withdraw, claim, treasury, distribute, buyback):
         app.command(command.__name__)(one_line_errors(command))
+    app.command("operator-withdraw")(one_line_errors(operator_withdraw))

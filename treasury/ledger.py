@@ -61,11 +61,14 @@ def agent_addresses(manifest: Manifest, name: str) -> AgentAddresses:
 
 @dataclass(frozen=True)
 class StakerPosition:
-    """One account that ever staked: what it stakes now and what it may claim."""
+    """One account that ever staked: what it stakes now, what it may claim, and what is
+    cooling down after an unstake (withdrawable from ``ready_at``)."""
 
     account: str
     staked: int
     claimable: int
+    cooling_down: int = 0
+    ready_at: int = 0
 
 
 @dataclass(frozen=True)
@@ -115,7 +118,29 @@ class TreasuryState:
     reward_per_token: int
     router: str | None
     keeper: str
+    operator: str = ZERO_ADDRESS
+    operator_owed: int = 0
+    """The operator's share booked and not yet withdrawn (the operator pulls it)."""
+    paused: bool = False
+    """The guardian stopped the treasury's outflows; only governance resumes them."""
+    reward_rate: int = 0
+    """Payment-token units per second streaming to stakers, scaled by ``PRECISION``."""
+    period_finish: int = 0
+    """When the current stream ends (chain time)."""
+    reward_duration: int = 0
+    """How long each distribution's stakers' share streams."""
+    unstake_cooldown: int = 0
+    """Seconds between an unstake and its withdrawal."""
+    now: int = 0
+    """Chain time of the reading."""
     stakers: list[StakerPosition] = field(default_factory=list)
+
+    @property
+    def streaming_left(self) -> int:
+        """Stakers' income still to stream (units), from now to ``period_finish``."""
+        if self.period_finish <= self.now:
+            return 0
+        return self.reward_rate * (self.period_finish - self.now) // PRECISION
 
     @property
     def has_dex(self) -> bool:
@@ -149,14 +174,19 @@ def read_treasury(
     token = chain.contract("AgentToken", addresses.token).functions
     payment = chain.contract("MockUSDC", treasury.paymentToken().call()).functions
     router = str(treasury.router().call())
-    positions = [
-        StakerPosition(
-            account=account,
-            staked=stake.functions.balanceOf(account).call(),
-            claimable=stake.functions.claimable(account).call(),
+    positions = []
+    for account in stakers_of(stake, from_block):
+        cooling, ready_at = stake.functions.pendingWithdrawal(account).call()
+        positions.append(
+            StakerPosition(
+                account=account,
+                staked=stake.functions.balanceOf(account).call(),
+                claimable=stake.functions.claimable(account).call(),
+                cooling_down=int(cooling),
+                ready_at=int(ready_at),
+            )
         )
-        for account in stakers_of(stake, from_block)
-    ]
+    operator = str(treasury.operator().call())
     return TreasuryState(
         agent=name,
         treasury=addresses.treasury,
@@ -176,6 +206,14 @@ def read_treasury(
         reward_per_token=stake.functions.rewardPerToken().call(),
         router=None if router == ZERO_ADDRESS else router,
         keeper=str(treasury.keeper().call()),
+        operator=operator,
+        operator_owed=treasury.operatorOwed(operator).call(),
+        paused=treasury.paused().call(),
+        reward_rate=stake.functions.rewardRate().call(),
+        period_finish=stake.functions.periodFinish().call(),
+        reward_duration=stake.functions.rewardDuration().call(),
+        unstake_cooldown=stake.functions.cooldown().call(),
+        now=int(chain.w3.eth.get_block("latest")["timestamp"]),
         stakers=positions,
     )
 

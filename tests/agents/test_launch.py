@@ -8,7 +8,7 @@ import pytest
 from web3 import Web3
 
 from agents.database import open_database, session_scope
-from agents.errors import DeploymentError, TransactionFailedError
+from agents.errors import ConfigFileError, DeploymentError, TransactionFailedError
 from agents.launch import launch
 from agents.live_config import read_live_config
 from agents.records import LaunchedAgent
@@ -23,8 +23,9 @@ from contracts.deploy import (
     PROPOSER_ROLE,
     ZERO_ADDRESS,
     config_struct,
+    deploy_agent,
 )
-from contracts.manifest import Manifest
+from contracts.manifest import Manifest, PendingAgent
 from contracts.uniswap import pair_address, pool_of, router
 from tests.conftest import SAMPLE_AGENTS, Deployment, settings_for
 
@@ -52,6 +53,15 @@ def test_deployer_holds_no_role_and_owns_nothing(deployment: Deployment, chain: 
         assert gov.functions.timelock().call() == addresses.timelock
         assert gov.functions.proposalThreshold().call() > 0
         assert gov.functions.CLOCK_MODE().call() == "mode=timestamp"
+        # the one-time links launch makes, and the guardian's canceller role
+        stake = chain.contract("AgentStake", addresses.stake)
+        assert stake.functions.governor().call() == governor
+        assert stake.functions.notifier().call() == addresses.treasury
+        assert stake.functions.owner().call() == addresses.timelock
+        assert config.functions.treasury().call() == addresses.treasury
+        guardian = config.functions.guardian().call()
+        if guardian != ZERO_ADDRESS:  # scribe has one (dev:9), auditor none
+            assert timelock.functions.hasRole(CANCELLER_ROLE, guardian).call()
 
 
 def test_tokens_go_to_the_allocations_and_dev_accounts_can_pay(
@@ -71,7 +81,9 @@ def test_tokens_go_to_the_allocations_and_dev_accounts_can_pay(
 def test_registry_lists_every_agent(deployment: Deployment, chain: Chain) -> None:
     manifest = deployment.result.manifest
     registry = chain.contract("AgentRegistry", str(manifest.registry))
-    assert sorted(registry.functions.names().call()) == ["auditor", "scribe"]
+    assert registry.functions.nameCount().call() == 2
+    assert sorted(registry.functions.names(0, 100).call()) == ["auditor", "scribe"]
+    assert registry.functions.names(1, 100).call() == registry.functions.names(0, 2).call()[1:]
     record = registry.functions.agentOf("auditor").call()
     assert record[5] == manifest.agents["auditor"].treasury
 
@@ -166,8 +178,9 @@ def test_interrupted_launch_resumes_without_redeploying(
     assert partial.agents == {}
     first = partial.pending["scribe"]
     assert first.token is not None
+    assert first.timelock is not None  # deployed before the stake, which it owns
     assert first.stake is not None
-    assert first.timelock is None
+    assert first.governor is None
 
     lines: list[str] = []
     result = launch(settings, agents_file, chain, engine, lines.append)
@@ -201,17 +214,53 @@ def test_manifest_records_where_the_deployment_begins(deployment: Deployment, ch
 def test_a_name_taken_in_the_registry_by_others_stops_the_launch(
     anvil: EmbeddedChain, tmp_path: Path
 ) -> None:
+    """Names are first come, first served: the registry takes a record only from its own
+    timelock's admin, so a squatter must launch a whole agent of its own to take a name;
+    launch then refuses the name rather than pointing customers at the squatter."""
     settings = settings_for(anvil.rpc_url, tmp_path)
     chain = Chain(anvil.rpc_url, dev_account(0))
     engine = open_database(settings)
     agents_file = parse_agents_yaml(SAMPLE_AGENTS.read_text())
+    squatter = Chain(anvil.rpc_url, dev_account(6))
 
     def front_run_after_registry(line: str) -> None:
-        if line.startswith("registry"):
-            registry = chain.contract("AgentRegistry", line.split()[1])
-            squatter = dev_account(6)
-            fake = tuple(dev_account(i).address for i in range(6))  # any addresses
-            chain.send(registry.functions.register("scribe", fake, ""), squatter)
+        if not line.startswith("registry"):
+            return
+        registry = line.split()[1]
+        manifest = Manifest.load(settings.manifest_path)
+        assert manifest is not None
+        assert manifest.payment_token is not None
+        # a record made up of someone else's contracts is refused outright
+        fake = tuple(dev_account(i).address for i in range(6))
+        contract = squatter.contract("AgentRegistry", registry)
+        with pytest.raises(TransactionFailedError, match="AgentRegistryUnauthorized"):
+            squatter.send(contract.functions.register("scribe", fake, ""))
+        deploy_agent(
+            squatter,
+            "scribe",
+            agents_file.agents["scribe"],
+            payment_token=manifest.payment_token,
+            payment_decimals=6,
+            registry=registry,
+            operator=dev_account(6).address,
+            local=True,
+            progress=PendingAgent(),
+            save=lambda _: None,
+            report=lambda _: None,
+        )
 
     with pytest.raises(DeploymentError, match="the registry's 'scribe' belongs to other contracts"):
         launch(settings, agents_file, chain, engine, front_run_after_registry)
+
+
+def test_launch_refuses_demo_governance_on_a_real_chain(tmp_path: Path) -> None:
+    """Off the embedded chain, delays shorter than the safe floor are refused before any
+    deployment unless the file says ``allow_unsafe``."""
+    with EmbeddedChain(state_path=None, port=0, chain_id=8453) as node:
+        settings = settings_for(node.rpc_url, tmp_path)
+        chain = Chain(node.rpc_url, dev_account(0))
+        engine = open_database(settings)
+        agents_file = parse_agents_yaml(SAMPLE_AGENTS.read_text())
+        with pytest.raises(ConfigFileError, match=r"scribe: voting_delay 1s < 86400s"):
+            launch(settings, agents_file, chain, engine, lambda _: None)
+        assert chain.w3.eth.get_transaction_count(dev_account(0).address) == 0

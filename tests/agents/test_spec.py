@@ -134,3 +134,19 @@ def test_liquidity_beyond_dev0_allocation_names_the_agent() -> None:
 )
 def test_bad_liquidity_or_router_is_refused(before: str, after: str, field: str) -> None:
     assert f": {field}: " in _error(SAMPLE.replace(before, after, 1))
+
+
+def test_the_defaults_are_the_safe_floor_and_the_demo_is_below_it() -> None:
+    from agents.spec import GovernanceSpec
+
+    assert GovernanceSpec().unsafe_settings() == []
+    demo = parse_agents_yaml(SAMPLE).agents["scribe"].governance
+    problems = demo.unsafe_settings()
+    assert any(p.startswith("voting_delay 1s") for p in problems)
+    assert any(p.startswith("timelock_delay 120s") for p in problems)
+    assert demo.reward_duration == 3600
+
+
+def test_reward_duration_is_bounded() -> None:
+    bad = SAMPLE.replace("reward_duration: 1h        #", "reward_duration: 10s        #")
+    assert "reward_duration" in _error(bad)

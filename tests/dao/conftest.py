@@ -85,7 +85,14 @@ def pass_proposal(
     spec = deployment.agents_file.agents["scribe"].governance
     addresses = deployment.result.manifest.agents["scribe"]
     governor = chain.contract("AgentGovernor", addresses.governor)
-    actions = to_actions(chain.contract("AgentConfig", addresses.config), calls)
+    actions = to_actions(
+        chain.contract("AgentConfig", addresses.config),
+        calls,
+        {
+            "treasury": chain.contract("AgentTreasury", addresses.treasury),
+            "timelock": chain.contract("AgentTimelock", addresses.timelock),
+        },
+    )
     voter = dev_account(1)
     if (
         governor.functions.getVotes(voter.address, governor.functions.clock().call() - 1).call()

@@ -21,6 +21,7 @@ CONFIG_ADDRESS = "0x" + "11" * 20
 CURRENT = LiveConfig(
     version=4,
     config_hash="0x" + "00" * 32,
+    content_hash="0x" + "00" * 32,
     system_prompt="You are Scribe.",
     model="offline:echo-1",
     temperature=Decimal("0.2"),

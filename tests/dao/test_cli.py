@@ -97,7 +97,8 @@ def test_passed_proposal_changes_prompt_and_price_and_the_sync_applies_it(
     listed = _ok(cli_env, "proposals", "scribe")
     assert f"proposal {pid}  [active]" in listed.stdout
     assert "changes   summarize price 0.05 -> 0.07 USDC" in listed.stdout
-    assert "quorum 24,000 (reached)" in listed.stdout  # 4% of the 600,000 staked
+    # 4% of SCRIBE's 1,000,000 supply, not of the 600,000 staked
+    assert "quorum 40,000 (reached)" in listed.stdout
 
     early = _run(cli_env, "queue", "scribe", pid)
     assert "voting on proposal" in _one_error_line(early)

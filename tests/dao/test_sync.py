@@ -11,9 +11,11 @@ import httpx
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
+from web3 import Web3
 
 from agents.errors import ChainUnreachableError
 from agents.live_config import LiveConfig
+from contracts.accounts import dev_account
 from contracts.client import Chain
 from dao.changes import ConfigCall
 from dao.history import ConfigVersion, VersionStatus, config_history
@@ -251,3 +253,30 @@ def test_a_sync_stopped_while_a_proposal_executes_applies_it_on_restart(
     assert [(a.agent, a.version) for a in applied] == [("scribe", 2)]
     assert restarted.received == [("scribe", 2)]  # v1 was already recorded: not handed again
     assert restarted.live["scribe"].skill("summarize").price == 70_000  # type: ignore[union-attr]
+
+
+def test_a_guardian_pause_reaches_the_sink_with_the_content_unchanged(
+    deployment: Deployment, chain: Chain, engine: Engine, sink: DictSink
+) -> None:
+    """``PauseChanged`` carries only the flag: the sync applies it to the version before,
+    and its hash is the contract's own."""
+    sync = _sync(chain.rpc_url, deployment, engine, sink)
+    sync.poll_once()
+    first = sink.live["scribe"]
+    addresses = deployment.result.manifest.agents["scribe"]
+    config = chain.contract("AgentConfig", addresses.config)
+    chain.send(config.functions.pause(), dev_account(9))  # agents.yaml: guardian dev:9
+    (applied,) = sync.poll_once()
+    assert applied.version == 2
+    live = sink.live["scribe"]
+    assert live.paused
+    assert live.config_hash == Web3.to_hex(config.functions.configHash().call())
+    assert live.config_hash != first.config_hash
+    assert live.content_hash == first.content_hash
+    assert live.skills == first.skills
+
+    receipt = pass_proposal(chain, deployment, [ConfigCall("setPaused", (False,))], "resume")
+    (resumed,) = sync.poll_once()
+    assert resumed.block_number == receipt["blockNumber"]
+    assert not sink.live["scribe"].paused
+    assert sink.live["scribe"].config_hash == first.config_hash

@@ -9,9 +9,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from contracts.accounts import dev_account
+from contracts.chain import advance_time
 from contracts.client import Chain
 from tests.conftest import Deployment
-from tests.treasury.support import pay
+from tests.treasury.support import mature_price_floor, pay
 from treasury import api
 from treasury.staking import stake
 
@@ -40,6 +41,13 @@ def test_treasury_shows_revenue_distributions_burn_and_claimable(
     chain.send(treasury.functions.distribute())
     pay(chain, manifest, "scribe", 12 * USDC)
     chain.send(treasury.functions.distribute())
+    streaming = client.get("/agents/scribe/treasury").json()
+    # nothing streamed yet in the same second (the rate floors: a unit may be dust)
+    assert Decimal("9.999998") <= Decimal(streaming["streaming"]) <= 10
+    assert streaming["streaming_until"] is not None
+    assert streaming["reward_duration"] == 3600
+    advance_time(chain.w3, 3600)  # the stakers' share has streamed
+    mature_price_floor(chain, manifest, "scribe")
     pay(chain, manifest, "scribe", 1)  # pending, not distributed
     chain.send(treasury.functions.buyback(USDC, 0, 2**40))
 
@@ -65,11 +73,14 @@ def test_treasury_shows_revenue_distributions_burn_and_claimable(
     assert Decimal(body["burned_supply"]) == burned
     assert Decimal(body["token_supply"]) == 1_000_000 - burned
     claimable = {s["account"]: Decimal(s["claimable"]) for s in body["stakers"]}
-    assert claimable == {
-        dev_account(1).address: Decimal("7.5"),
-        dev_account(2).address: Decimal("2.5"),
-    }
-    assert Decimal(body["per_share"]) == Decimal("0.0025")
+    # 3:1 of the 10 streamed, less the flooring dust of the stream (a unit at most)
+    assert Decimal("7.499999") <= claimable[dev_account(1).address] <= Decimal("7.5")
+    assert Decimal("2.499999") <= claimable[dev_account(2).address] <= Decimal("2.5")
+    assert abs(Decimal(body["per_share"]) - Decimal("0.0025")) < Decimal("0.000001")
+    assert Decimal(body["streaming"]) == 0
+    assert Decimal(body["operator_owed"]) == 4
+    assert body["paused"] is False
+    assert body["unstake_cooldown"] == 1 + 600 + 60 + 120  # scribe's delays, read live
 
 
 def test_unknown_agent_is_404(client: TestClient) -> None:

@@ -6,6 +6,7 @@ import pytest
 
 from agents.errors import TransactionFailedError
 from contracts.accounts import dev_account
+from contracts.chain import advance_time
 from contracts.client import Chain
 from contracts.deploy import ZERO_ADDRESS
 from contracts.manifest import Manifest
@@ -26,10 +27,15 @@ def manifest(deployment: Deployment) -> Manifest:
 
 
 def _fund_buyback(chain: Chain, manifest: Manifest, income: int) -> int:
-    """Pay and distribute; scribe's split books 10 % into the buyback fund."""
+    """Pay and distribute; scribe's split books 10 % into the buyback fund. Then let the
+    treasury's price floor mature: an observation of the pool a TWAP window old."""
     pay(chain, manifest, "scribe", income)
     treasury = chain.contract("AgentTreasury", manifest.agents["scribe"].treasury)
     chain.send(treasury.functions.distribute())
+    window = int(treasury.functions.twapWindow().call())
+    chain.send(treasury.functions.observePrice())  # a no-op while the last one is recent
+    advance_time(chain.w3, window + 1)
+    chain.send(treasury.functions.observePrice())
     return int(treasury.functions.buybackBalance().call())
 
 
@@ -39,7 +45,9 @@ def _books_hold(chain: Chain, manifest: Manifest) -> None:
     assert manifest.payment_token is not None
     usdc = chain.contract("MockUSDC", manifest.payment_token)
     balance = usdc.functions.balanceOf(addresses.treasury).call()
-    assert balance == state.reserve + state.buyback_fund + state.pending_income
+    assert balance == (
+        state.reserve + state.buyback_fund + state.pending_income + state.operator_owed
+    )
 
 
 def test_buyback_burns_exactly_what_it_bought(chain: Chain, manifest: Manifest) -> None:
@@ -54,6 +62,8 @@ def test_buyback_burns_exactly_what_it_bought(chain: Chain, manifest: Manifest) 
     assert isinstance(quote, BuybackQuote)
     assert quote.amount_in == fund
     assert quote.min_out == quote.expected_out * 99 // 100
+    # the treasury's own floor (TWAP less 3 %) sits under the keeper's 1 % bound
+    assert quote.expected_out * 96 // 100 < quote.floor < quote.min_out
     outcome = keeper.execute(quote)
 
     assert outcome.status is BuybackStatus.BURNED
@@ -107,12 +117,15 @@ def test_price_moved_beyond_the_bound_reverts_and_the_funds_stay(
     assert token.functions.totalSupply().call() == supply
     assert usdc.functions.balanceOf(addresses.treasury).call() == held
     _books_hold(chain, manifest)
-    # the scheduled path reports the same revert instead of raising, and a fresh quote at
-    # the new price goes through
-    failed = BuybackKeeper(chain, manifest, settings(buyback_slippage_bps=0))
-    retry = failed.run("scribe")
-    assert retry.status is BuybackStatus.BURNED
-    assert retry.amount_in == fund
+    # a fresh quote at the moved price is refused too: the treasury's floor is the pool's
+    # time-weighted price, which one block's trade barely moves
+    retry = BuybackKeeper(chain, manifest, settings(buyback_slippage_bps=0)).run("scribe")
+    assert retry.status is BuybackStatus.FAILED
+    assert "below the treasury's floor" in retry.reason
+    # nor can a keeper that ignores the quote and asks for nothing
+    with pytest.raises(TransactionFailedError, match="INSUFFICIENT_OUTPUT_AMOUNT"):
+        keeper.execute(BuybackQuote(quote.agent, fund, quote.expected_out, 0, quote.deadline, 0))
+    assert read_treasury(chain, "scribe", addresses).buyback_fund == fund
 
 
 def test_an_expired_quote_reverts(chain: Chain, manifest: Manifest) -> None:
@@ -157,6 +170,8 @@ def test_without_a_dex_the_buyback_share_accumulates(
         dev_account(0).address,
         dev_account(0).address,
         scribe.timelock,
+        1800,
+        300,
     )
     no_dex = manifest.model_copy(
         update={"agents": {"scribe": scribe.model_copy(update={"treasury": bare.address})}}
@@ -185,3 +200,31 @@ def test_launch_pool_prices_the_token(chain: Chain, manifest: Manifest) -> None:
         .call()[-1]
     )
     assert 19_900 * 10**15 < out < 20 * 10**18
+
+
+def test_the_keeper_observes_the_pool_and_buys_once_the_floor_is_ready(
+    chain: Chain, manifest: Manifest
+) -> None:
+    """An observation older than two windows no longer bounds anything; the scheduled
+    keeper records a new one and buys a window later."""
+    treasury = chain.contract("AgentTreasury", manifest.agents["scribe"].treasury)
+    window = int(treasury.functions.twapWindow().call())
+    pay(chain, manifest, "scribe", 200 * USDC)
+    chain.send(treasury.functions.distribute())
+    advance_time(chain.w3, 3 * window)
+    keeper = BuybackKeeper(chain, manifest, settings())
+
+    stale = keeper.quote("scribe")
+    assert isinstance(stale, BuybackOutcome)
+    assert stale.status is BuybackStatus.WAITING_FOR_PRICE
+    assert "after the keeper's next observation" in stale.reason
+
+    (waiting,) = keeper.run_due(["scribe"])  # observes, then finds the floor not ready
+    assert waiting.status is BuybackStatus.WAITING_FOR_PRICE
+    assert "ready at chain time" in waiting.reason
+    assert keeper.observe("scribe") is None  # nothing due within the window
+
+    advance_time(chain.w3, window + 1)
+    (bought,) = keeper.run_due(["scribe"])
+    assert bought.status is BuybackStatus.BURNED, bought.reason
+    assert bought.amount_in == 20 * USDC

@@ -11,9 +11,10 @@ from typer.testing import CliRunner
 from web3 import Web3
 
 from contracts.accounts import dev_account
+from contracts.chain import advance_time
 from contracts.client import Chain
 from tests.conftest import Deployment
-from tests.treasury.support import pay
+from tests.treasury.support import mature_price_floor, pay
 from treasury import cli
 
 USDC = 10**6
@@ -66,20 +67,41 @@ def test_stake_distribute_treasury_claim_unstake(
     assert "stakers 5 USDC, operator 2 USDC, buyback 1 USDC, reserve 2 USDC" in out
     assert "reserve     2 USDC (spent by governance only)" in out
     assert "buyback     1 USDC in the fund; 0 USDC bought back" in out
-    assert "per share   0.005 USDC per staked SCRIBE" in out
+    # the stakers' 5 USDC streams over scribe's hour: nothing per share yet
+    assert "per share   0 USDC per staked SCRIBE" in out
+    # (the stream's rate floors: its last unit is dust that stays in the stake)
+    assert "streaming   4.999999 USDC still to stream to stakers until chain time" in out
+    assert "(each distribution streams over 1h)" in out
+    assert "operator    2 USDC owed to" in out
+    assert "unstaking   a stake leaves 13m 1s after `unstake`" in out
     assert f"{holder.address}" in out
-    assert "5 USDC" in out.splitlines()[-1]
 
+    advance_time(chain.w3, 3600)
+    out = _run(app, env, "treasury", "scribe")
+    assert "per share   0.00499999999999999" in out  # 0.005 less the stream's flooring
+    assert "4.999999 USDC" in out.splitlines()[-1]
     usdc = chain.contract("MockUSDC", str(manifest.payment_token))
     before = usdc.functions.balanceOf(holder.address).call()
     out = _run(app, env, "claim", "scribe", "--from", "2")
-    assert f"claimed 5 USDC to {holder.address}" in out
-    assert usdc.functions.balanceOf(holder.address).call() - before == 5 * USDC
+    assert f"claimed 4.999999 USDC to {holder.address}" in out
+    assert usdc.functions.balanceOf(holder.address).call() - before == 5 * USDC - 1
     assert "nothing to claim" in _run(app, env, "claim", "scribe", "--from", "2")
 
     out = _run(app, env, "unstake", "scribe", "--from", "2")
     assert "unstaked 1,000 SCRIBE" in out
+    assert "cooling down for 13m 1s" in out
     assert stake.functions.balanceOf(holder.address).call() == 0
+    assert "1,000 until" in _run(app, env, "treasury", "scribe").splitlines()[-1]
+    advance_time(chain.w3, 13 * 60 + 2)
+    out = _run(app, env, "withdraw", "scribe", "--from", "2")
+    assert f"withdrew 1,000 SCRIBE to {holder.address}" in out
+
+    operator = dev_account(0)
+    before = usdc.functions.balanceOf(dev_account(5).address).call()
+    out = _run(app, env, "operator-withdraw", "scribe", "--to", dev_account(5).address)
+    assert "withdrew 2 USDC of operator share" in out
+    assert usdc.functions.balanceOf(dev_account(5).address).call() - before == 2 * USDC
+    assert f"nothing owed to {operator.address}" in _run(app, env, "operator-withdraw", "scribe")
 
 
 def test_buyback_by_hand_burns(
@@ -88,6 +110,7 @@ def test_buyback_by_hand_burns(
     manifest = deployment.result.manifest
     pay(chain, manifest, "scribe", 100 * USDC)
     _run(app, env, "distribute", "scribe")
+    mature_price_floor(chain, manifest, "scribe")
     out = _run(app, env, "buyback", "scribe")
     assert "scribe: spent 10 USDC, burned" in out
     assert "SCRIBE burned)" in _run(app, env, "treasury", "scribe")

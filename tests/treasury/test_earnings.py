@@ -1,5 +1,6 @@
 """Earnings end to end on anvil: three holders stake at different times, customers pay, the
-distribution job distributes, and each claims exactly its share as the accumulator defines it."""
+distribution job distributes, the stakers' share streams over the reward duration, and each
+claims exactly its stake x time share as the streaming accumulator defines it."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from contracts.chain import advance_time
 from contracts.client import Chain
 from contracts.manifest import Manifest
 from tests.conftest import Deployment, settings_for
-from tests.treasury.support import Accumulator, pay, settings
+from tests.treasury.support import Accumulator, now, pay, settings
 from treasury.distribution import DistributionJob, DistributionStatus
 from treasury.ledger import distribution_history, read_treasury
 from treasury.staking import claim, stake, unstake
@@ -44,19 +45,19 @@ def test_three_stakers_claim_exactly_their_share(
     usdc = chain.contract("MockUSDC", manifest.payment_token)
     treasury = chain.contract("AgentTreasury", addresses.treasury)
     job = DistributionJob(chain, engine, manifest, settings())
-    model = Accumulator()
+    stake_contract = chain.contract("AgentStake", addresses.stake)
+    model = Accumulator(duration=int(stake_contract.functions.rewardDuration().call()))
     paid_in = 0
-    operator_before = usdc.functions.balanceOf(OPERATOR).call()
 
     def distribute_via_job() -> None:
         before = treasury.functions.totalToStakers().call()
         (outcome,) = job.run_due(["scribe"])
         assert outcome.status is DistributionStatus.DISTRIBUTED, outcome.reason
-        model.notify(treasury.functions.totalToStakers().call() - before)
+        model.notify(treasury.functions.totalToStakers().call() - before, now(chain))
 
     # Alice stakes first; income arrives while she is alone.
     stake(chain, addresses, ALICE, 100_000 * TOKEN)
-    model.stake(ALICE.address, 100_000 * TOKEN)
+    model.stake(ALICE.address, 100_000 * TOKEN, now(chain))
     for amount in (1_250_000, 3_000_001):
         pay(chain, manifest, "scribe", amount)
         paid_in += amount
@@ -65,7 +66,7 @@ def test_three_stakers_claim_exactly_their_share(
     # Bob joins an hour later with half as much.
     advance_time(chain.w3, 3600)
     stake(chain, addresses, BOB, 50_000 * TOKEN)
-    model.stake(BOB.address, 50_000 * TOKEN)
+    model.stake(BOB.address, 50_000 * TOKEN, now(chain))
     pay(chain, manifest, "scribe", 7_777_777, customer=6)
     paid_in += 7_777_777
     distribute_via_job()
@@ -73,36 +74,37 @@ def test_three_stakers_claim_exactly_their_share(
     # Carol joins with an odd amount; Alice adds to her stake (settling first).
     advance_time(chain.w3, 600)
     stake(chain, addresses, CAROL, 33_333 * TOKEN + 7)
-    model.stake(CAROL.address, 33_333 * TOKEN + 7)
+    model.stake(CAROL.address, 33_333 * TOKEN + 7, now(chain))
     stake(chain, addresses, ALICE, 1 * TOKEN)
-    model.stake(ALICE.address, 1 * TOKEN)
+    model.stake(ALICE.address, 1 * TOKEN, now(chain))
     pay(chain, manifest, "scribe", 2_000_003, customer=7)
     paid_in += 2_000_003
     distribute_via_job()
 
     # Alice leaves entirely; what she earned so far stays claimable, and nothing more.
+    advance_time(chain.w3, 900)
     unstake(chain, addresses, ALICE)
-    model.unstake(ALICE.address, 100_001 * TOKEN)
-    alice_owed = model.claimable(ALICE.address)
+    model.unstake(ALICE.address, 100_001 * TOKEN, now(chain))
+    alice_owed = model.claimable(ALICE.address, now(chain))
     pay(chain, manifest, "scribe", 9_999_999)
     paid_in += 9_999_999
     distribute_via_job()
-    assert model.claimable(ALICE.address) == alice_owed
+    advance_time(chain.w3, model.duration)  # every stream has run to its end
+    assert model.claimable(ALICE.address, now(chain)) == alice_owed
 
-    stake_contract = chain.contract("AgentStake", addresses.stake)
     for holder in (ALICE, BOB, CAROL):
         assert stake_contract.functions.claimable(holder.address).call() == model.claimable(
-            holder.address
+            holder.address, now(chain)
         )
-    assert stake_contract.functions.rewardPerToken().call() == model.reward_per_token
+    assert stake_contract.functions.rewardPerToken().call() == model._streamed(now(chain))[0]
     assert stake_contract.functions.totalNotified().call() == model.notified
 
     # Each claims; the money that moves is exactly the model's figure, to the unit.
     for holder in (ALICE, BOB, CAROL):
-        expected = model.claim(holder.address)
-        assert expected > 0
         before = usdc.functions.balanceOf(holder.address).call()
         amount, tx = claim(chain, addresses, holder)
+        expected = model.claim(holder.address, now(chain))
+        assert expected > 0
         assert tx is not None
         assert amount == expected
         assert usdc.functions.balanceOf(holder.address).call() - before == expected
@@ -114,15 +116,20 @@ def test_three_stakers_claim_exactly_their_share(
     pay(chain, manifest, "scribe", 4_000_000)
     paid_in += 4_000_000
     distribute_via_job()
+    advance_time(chain.w3, model.duration)
     assert stake_contract.functions.claimable(ALICE.address).call() == 0
-    assert stake_contract.functions.claimable(BOB.address).call() == model.claimable(BOB.address)
+    assert stake_contract.functions.claimable(BOB.address).call() == model.claimable(
+        BOB.address, now(chain)
+    )
 
     # Nothing unaccounted: every unit paid in is distributed, and what the treasury holds
     # is exactly its reserve plus its buyback fund (nothing pending after the last run).
     state = read_treasury(chain, "scribe", addresses)
     assert state.total_income == paid_in
     assert state.pending_income == 0
-    assert usdc.functions.balanceOf(addresses.treasury).call() == state.reserve + state.buyback_fund
+    assert usdc.functions.balanceOf(addresses.treasury).call() == (
+        state.reserve + state.buyback_fund + state.operator_owed
+    )
     assert (
         state.total_to_stakers
         + state.total_to_operator
@@ -131,7 +138,9 @@ def test_three_stakers_claim_exactly_their_share(
         == paid_in
     )
     assert state.total_to_stakers == model.notified
-    assert usdc.functions.balanceOf(OPERATOR).call() - operator_before == state.total_to_operator
+    # the operator's share waits in the treasury until the operator pulls it
+    assert state.operator == OPERATOR
+    assert state.operator_owed == state.total_to_operator
     # the split is scribe's 50/20/10/20 of each distribution, rounding to the reserve
     history = distribution_history(chain, addresses)
     assert [d.income for d in history] == [4_250_001, 7_777_777, 2_000_003, 9_999_999, 4_000_000]
@@ -140,10 +149,10 @@ def test_three_stakers_claim_exactly_their_share(
         assert d.to_operator == d.income * 2000 // 10_000
         assert d.to_buyback == d.income * 1000 // 10_000
         assert d.to_reserve == d.income - d.to_stakers - d.to_operator - d.to_buyback
-    # the stake holds what it owes (plus rounding dust below one unit per staker per notify)
-    owed = sum(model.claimable(h.address) for h in (ALICE, BOB, CAROL))
+    # the stake holds what it owes (plus rounding dust below one unit per staker per update)
+    owed = sum(model.claimable(h.address, now(chain)) for h in (ALICE, BOB, CAROL))
     held = usdc.functions.balanceOf(addresses.stake).call()
-    assert owed <= held <= owed + 3 * len(history)
+    assert owed <= held <= owed + 3 * 2 * len(history)
     # the CLI/API view finds the three stakers from their Staked events
     assert [p.account for p in state.stakers] == [ALICE.address, BOB.address, CAROL.address]
     assert state.stakers[0].staked == 0

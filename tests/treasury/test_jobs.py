@@ -7,7 +7,7 @@ from pathlib import Path
 from agents.database import open_database
 from contracts.client import Chain
 from tests.conftest import Deployment, settings_for
-from tests.treasury.support import pay, settings
+from tests.treasury.support import mature_price_floor, pay, settings
 from treasury.buyback import BuybackStatus
 from treasury.distribution import DistributionStatus
 from treasury.jobs import EarningsJobs
@@ -23,12 +23,16 @@ def test_tick_distributes_then_burns(chain: Chain, deployment: Deployment, tmp_p
     token = chain.contract("AgentToken", manifest.agents["scribe"].token)
     supply = token.functions.totalSupply().call()
     pay(chain, manifest, "scribe", 50 * USDC)
+    mature_price_floor(chain, manifest, "scribe")
 
     tick = jobs.tick()
 
     by_agent = {o.agent: o for o in tick.distributions}
     assert by_agent["scribe"].status is DistributionStatus.DISTRIBUTED
     assert by_agent["auditor"].status is DistributionStatus.NOTHING_PENDING
+    # the runtime's key is scribe's operator: it pulls its 20 % in the same tick
+    (withdrawal,) = tick.operator_withdrawals
+    assert (withdrawal.agent, withdrawal.amount) == ("scribe", 10 * USDC)
     burns = {o.agent: o for o in tick.buybacks}
     assert burns["scribe"].status is BuybackStatus.BURNED
     assert burns["scribe"].amount_in == 5 * USDC

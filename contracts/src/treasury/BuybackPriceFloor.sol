@@ -156,12 +156,12 @@ abstract contract BuybackPriceFloor {
         if (obs.timestamp == 0) return (obs, type(uint256).max);
         if (block.timestamp - obs.timestamp < window) {
             Observation memory older = _older;
-            // the older one only falls short of a window after governance lengthened the window
-            uint256 start = older.timestamp != 0 ? older.timestamp : obs.timestamp;
-            if (older.timestamp == 0 || block.timestamp - older.timestamp < window) {
-                return (obs, start + window);
-            }
-            obs = older;
+            if (older.timestamp == 0) return (obs, obs.timestamp + window);
+            uint256 olderAge = block.timestamp - older.timestamp;
+            // stale (nobody observed for a while): the newer one will be usable a window after it
+            if (olderAge > window * MAX_AGE_IN_WINDOWS) return (obs, obs.timestamp + window);
+            // short of a window only after governance lengthened the window
+            return (older, older.timestamp + window);
         }
         if (block.timestamp - obs.timestamp > window * MAX_AGE_IN_WINDOWS) return (obs, type(uint256).max);
         readyAt = obs.timestamp + window;
