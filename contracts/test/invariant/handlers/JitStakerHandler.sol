@@ -50,7 +50,12 @@ contract JitStakerHandler is CommonBase, StdCheats, StdUtils {
     function snipe(uint256 amount, uint256 income, uint256 held) external {
         vm.startPrank(sniper);
         (uint256 cooling, uint48 readyAt) = stake.pendingWithdrawal(sniper);
-        if (cooling != 0 && block.timestamp >= readyAt) stake.withdraw();
+        if (cooling != 0 && (block.timestamp >= readyAt || token.balanceOf(sniper) == 0)) {
+            // all its capital is cooling down: it waits the cooldown out, then snipes again (otherwise one
+            // snipe of its whole balance would end the run's sniping, and a run could end with nothing paid)
+            if (block.timestamp < readyAt) vm.warp(readyAt);
+            stake.withdraw();
+        }
         uint256 balance = token.balanceOf(sniper);
         if (balance == 0) {
             vm.stopPrank();
