@@ -27,9 +27,9 @@ import {BuybackPriceFloor} from "./treasury/BuybackPriceFloor.sol";
 /// (income is what arrived, recipients bear the fee).
 contract AgentTreasury is Ownable, Pausable, ReentrancyGuard, BuybackPriceFloor {
     using SafeERC20 for IERC20;
-    using SafeCast for uint256;
 
-    uint256 private constant BPS = 10_000;
+    // named apart from BuybackPriceFloor's private BPS, which slither reports as shadowed state
+    uint256 private constant SPLIT_BPS = 10_000;
 
     /// @dev Payment-token amounts the treasury holds on its books (besides operator debt).
     struct Funds {
@@ -181,9 +181,9 @@ contract AgentTreasury is Ownable, Pausable, ReentrancyGuard, BuybackPriceFloor 
         if (income == 0) return 0;
         AgentConfig.Split memory s = config.split();
 
-        uint256 toStakers = (income * s.stakersBps) / BPS;
-        uint256 toOperator = (income * s.operatorBps) / BPS;
-        uint256 toBuyback = (income * s.buybackBps) / BPS;
+        uint256 toStakers = (income * s.stakersBps) / SPLIT_BPS;
+        uint256 toOperator = (income * s.operatorBps) / SPLIT_BPS;
+        uint256 toBuyback = (income * s.buybackBps) / SPLIT_BPS;
         // nobody to pay yet: AgentStake would hold the tokens unowned, so keep them
         if (toStakers != 0 && stake.totalSupply() == 0) toStakers = 0;
         if (toStakers != 0 && !_payStakers(toStakers)) {
@@ -194,16 +194,19 @@ contract AgentTreasury is Ownable, Pausable, ReentrancyGuard, BuybackPriceFloor 
         uint256 toReserve = income - toStakers - toOperator - toBuyback;
 
         Funds memory funds = _funds;
-        _funds = Funds((funds.reserve + toReserve).toUint128(), (funds.buyback + toBuyback).toUint128());
+        _funds = Funds(
+            SafeCast.toUint128(funds.reserve + toReserve), SafeCast.toUint128(funds.buyback + toBuyback)
+        );
         Income memory counted = _income;
-        _income =
-            Income((counted.total + income).toUint128(), (counted.operatorOwed + toOperator).toUint128());
+        _income = Income(
+            SafeCast.toUint128(counted.total + income), SafeCast.toUint128(counted.operatorOwed + toOperator)
+        );
         Shares memory shares = _shares;
         _shares = Shares(
-            (shares.toStakers + toStakers).toUint128(),
-            (shares.toOperator + toOperator).toUint128(),
-            (shares.toBuyback + toBuyback).toUint128(),
-            (shares.toReserve + toReserve).toUint128()
+            SafeCast.toUint128(shares.toStakers + toStakers),
+            SafeCast.toUint128(shares.toOperator + toOperator),
+            SafeCast.toUint128(shares.toBuyback + toBuyback),
+            SafeCast.toUint128(shares.toReserve + toReserve)
         );
         // pulled by the operator, so an operator the token refuses cannot hold up anyone else's share
         if (toOperator != 0) _operatorOwed[_operator] += toOperator;
@@ -280,7 +283,7 @@ contract AgentTreasury is Ownable, Pausable, ReentrancyGuard, BuybackPriceFloor 
         burned = agentToken.balanceOf(address(this)) - before;
         if (burned < minOut) revert AgentTreasuryInsufficientOutput(burned, minOut);
         Buybacks memory done = _buybacks;
-        _buybacks = Buybacks(done.spent + uint128(amountIn), (done.burned + burned).toUint128());
+        _buybacks = Buybacks(done.spent + uint128(amountIn), SafeCast.toUint128(done.burned + burned));
         agentToken.burn(burned);
         _observe();
         emit BuybackExecuted(amountIn, burned);
