@@ -452,6 +452,9 @@ contract AgentTreasuryBuybackTest is Test {
         vm.prank(keeper);
         treasury.buyback(10e6, 0, block.timestamp);
         treasury.observePrice();
+        // the fresh observation's readiness is reported, not hidden behind the stale older one
+        (, readyAt) = treasury.buybackFloor(10e6);
+        assertEq(readyAt, block.timestamp + TreasuryFixture.TWAP_WINDOW);
         vm.warp(block.timestamp + TreasuryFixture.TWAP_WINDOW);
         vm.prank(keeper);
         assertGt(treasury.buyback(10e6, 0, block.timestamp), 0);
