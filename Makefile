@@ -50,6 +50,7 @@ lint:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy agents dao treasury contracts tests benchmarks
+	$(BIN)/lint-imports
 
 artifacts: install
 	$(BIN)/python -m contracts.build

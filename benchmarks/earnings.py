@@ -26,10 +26,10 @@ from pydantic import SecretStr
 from web3 import Web3
 from web3.contract import Contract
 
-from agents.database import open_database
-from agents.launch import launch
-from agents.settings import Settings
-from agents.spec import load_agents_file
+from agents.app.database import open_database
+from agents.core.settings import Settings
+from agents.core.spec import load_agents_file
+from agents.runtime.launch import launch
 from contracts.accounts import dev_account
 from contracts.build import ROOT, forge_binary
 from contracts.chain import EmbeddedChain

@@ -38,7 +38,7 @@ from typing import Any
 import httpx
 from web3 import Web3
 
-from agents.spec import load_agents_file
+from agents.core.spec import load_agents_file
 from benchmarks._runtime import paying_client, served_runtime
 from contracts.accounts import dev_account
 from contracts.chain import ROOT, EmbeddedChain, advance_time

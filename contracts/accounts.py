@@ -10,7 +10,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from agents.errors import AgentDaoError
+from agents.core.errors import AgentDaoError
 from contracts.chain import DEV_MNEMONIC
 
 __all__ = ["DEV_ACCOUNTS", "AccountError", "dev_account", "load_signer", "resolve_address"]

@@ -19,7 +19,7 @@ from types import TracebackType
 import httpx
 from web3 import Web3
 
-from agents.errors import ChainError, ChainUnreachableError
+from agents.core.errors import ChainError, ChainUnreachableError
 
 __all__ = [
     "DEV_MNEMONIC",

@@ -20,7 +20,7 @@ from web3.contract.contract import ContractConstructor, ContractFunction
 from web3.exceptions import ContractCustomError, ContractLogicError, Web3Exception
 from web3.types import TxReceipt
 
-from agents.errors import ChainUnreachableError, TransactionFailedError
+from agents.core.errors import ChainUnreachableError, TransactionFailedError
 from contracts import artifacts
 
 __all__ = ["GAS_HEADROOM", "GAS_MARGIN", "Chain", "decode_revert", "sender_lock"]

@@ -22,8 +22,8 @@ from urllib.parse import quote
 
 from web3 import Web3
 
-from agents.errors import DeploymentError
-from agents.spec import AgentSpec
+from agents.core.errors import DeploymentError
+from agents.core.spec import AgentSpec
 from contracts.accounts import resolve_address
 from contracts.client import Chain
 from contracts.manifest import AgentAddresses, PendingAgent

@@ -8,8 +8,8 @@ from contextlib import contextmanager
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-from agents.errors import ChainUnreachableError
-from agents.settings import LOCAL_CHAIN_ID, Settings
+from agents.core.errors import ChainUnreachableError
+from agents.core.settings import LOCAL_CHAIN_ID, Settings
 from contracts.accounts import dev_account
 from contracts.chain import EmbeddedChain, wait_for_rpc
 from contracts.client import Chain

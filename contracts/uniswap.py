@@ -25,7 +25,7 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.contract import Contract
 
-from agents.errors import DeploymentError
+from agents.core.errors import DeploymentError
 from contracts.client import Chain
 from contracts.manifest import DexAddresses
 

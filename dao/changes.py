@@ -30,9 +30,9 @@ from typing import Any
 from web3 import Web3
 from web3.contract import Contract
 
-from agents.errors import UnknownModelError
-from agents.live_config import LiveConfig
-from agents.models import parse_model_string
+from agents.core.errors import UnknownModelError
+from agents.core.live_config import LiveConfig
+from agents.core.model_ref import parse_model_string
 from dao.describe import SPLIT_SHARES, USDC_DECIMALS, format_money, format_percent
 from dao.errors import ConfigChangeError
 from dao.governor import Action

@@ -13,7 +13,7 @@ from typing import Any
 from web3 import Web3
 from web3.contract import Contract
 
-from agents.live_config import LiveConfig, LiveSplit
+from agents.core.live_config import LiveConfig, LiveSplit
 from dao.governor import Action
 
 __all__ = [

@@ -6,7 +6,7 @@ may catch either.
 
 from __future__ import annotations
 
-from agents.errors import AgentDaoError
+from agents.core.errors import AgentDaoError
 
 __all__ = [
     "ConfigChangeError",

@@ -16,7 +16,7 @@ from sqlalchemy import UniqueConstraint
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from agents.live_config import LiveConfig
+from agents.core.live_config import LiveConfig
 
 __all__ = [
     "ConfigHistory",

@@ -45,9 +45,9 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.types import LogReceipt
 
-from agents.errors import ChainUnreachableError
-from agents.live_config import CONFIG_ABI_TYPE, LiveConfig
-from agents.settings import Settings
+from agents.core.errors import ChainUnreachableError
+from agents.core.live_config import CONFIG_ABI_TYPE, LiveConfig
+from agents.core.settings import Settings
 from contracts import artifacts
 from contracts.manifest import AgentAddresses, Manifest
 from dao.describe import as_tuple, diff_configs

@@ -15,10 +15,10 @@ from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 from web3 import Web3
 
-from agents.database import open_database
-from agents.launch import LaunchResult, launch
-from agents.settings import Settings
-from agents.spec import AgentsFile, load_agents_file
+from agents.app.database import open_database
+from agents.core.settings import Settings
+from agents.core.spec import AgentsFile, load_agents_file
+from agents.runtime.launch import LaunchResult, launch
 from contracts.accounts import dev_account
 from contracts.chain import EmbeddedChain
 from contracts.client import Chain

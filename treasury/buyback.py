@@ -25,7 +25,7 @@ from enum import StrEnum
 from eth_account.signers.local import LocalAccount
 from web3.logs import DISCARD
 
-from agents.errors import AgentDaoError, TransactionFailedError
+from agents.core.errors import AgentDaoError, TransactionFailedError
 from contracts import uniswap
 from contracts.client import Chain
 from contracts.manifest import AgentAddresses, Manifest

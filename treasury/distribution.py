@@ -35,8 +35,8 @@ from web3.exceptions import TransactionNotFound
 from web3.logs import DISCARD
 from web3.types import TxReceipt
 
-from agents.database import session_scope
-from agents.errors import AgentDaoError, TransactionFailedError
+from agents.core.database import session_scope
+from agents.core.errors import AgentDaoError, TransactionFailedError
 from contracts.client import Chain
 from contracts.manifest import AgentAddresses, Manifest
 from treasury.ledger import agent_addresses

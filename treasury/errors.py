@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agents.errors import AgentDaoError
+from agents.core.errors import AgentDaoError
 
 __all__ = ["NotKeeperError", "TreasuryError", "UnknownTreasuryAgentError"]
 

@@ -20,7 +20,7 @@ from x402.mechanisms.evm import FacilitatorWeb3Signer
 from x402.mechanisms.evm.exact import ExactEvmFacilitatorScheme, ExactEvmSchemeConfig
 from x402.schemas import PaymentPayload, PaymentRequirements, SettleResponse, VerifyResponse
 
-from agents.settings import Settings
+from agents.core.settings import Settings
 from contracts.client import Chain, sender_lock
 from contracts.session import deployer_of
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from eth_account.signers.local import LocalAccount
 from sqlalchemy.engine import Engine
 
-from agents.errors import AgentDaoError
+from agents.core.errors import AgentDaoError
 from contracts.client import Chain
 from contracts.manifest import Manifest
 from treasury.buyback import BuybackKeeper, BuybackOutcome

@@ -23,7 +23,7 @@ from web3.exceptions import ContractCustomError, ContractLogicError, Web3Excepti
 from x402.http import decode_payment_signature_header
 from x402.schemas import PaymentPayload, PaymentRequired, PaymentRequirements, ResourceInfo
 
-from agents.errors import PaymentRejectedError, SettlementError
+from agents.core.errors import PaymentRejectedError, SettlementError
 from contracts.client import Chain, decode_revert
 from treasury.facilitator import Facilitator
 

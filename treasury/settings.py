@@ -1,7 +1,7 @@
 """Settings of the earnings jobs: when to distribute, how to buy back.
 
 Read from the same ``AGENTDAO_*`` environment (and ``.env``) as the runtime's
-:class:`agents.settings.Settings`. Nothing here is governed: the split itself
+:class:`agents.core.settings.Settings`. Nothing here is governed: the split itself
 lives on chain in each agent's AgentConfig; these only say how often the
 operator's runtime pushes the button and how careful its keeper is.
 """

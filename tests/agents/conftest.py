@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from agents.models import ModelSettings, clear_model_cache
+from agents.runtime.models import ModelSettings, clear_model_cache
 from tests.support.openai_server import OpenAIChatServer
 
 LOCAL_API_KEY = "sk-local-test-key"

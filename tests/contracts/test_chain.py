@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.errors import ChainError, ChainUnreachableError
+from agents.core.errors import ChainError, ChainUnreachableError
 from contracts.accounts import dev_account
 from contracts.chain import EmbeddedChain, free_port, wait_for_rpc
 from contracts.client import Chain

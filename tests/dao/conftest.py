@@ -10,10 +10,10 @@ from sqlalchemy.engine import Engine
 from web3 import Web3
 from web3.types import TxReceipt
 
-from agents.database import open_database
-from agents.errors import UnknownModelError
-from agents.live_config import LiveConfig
-from agents.models import validate_model_string
+from agents.app.database import open_database
+from agents.core.errors import UnknownModelError
+from agents.core.live_config import LiveConfig
+from agents.runtime.models import validate_model_string
 from contracts.accounts import dev_account
 from contracts.chain import advance_time
 from contracts.client import Chain

@@ -10,7 +10,7 @@ import pytest
 from web3 import Web3
 from web3.contract import Contract
 
-from agents.live_config import LiveConfig, LiveSkill, LiveSplit
+from agents.core.live_config import LiveConfig, LiveSkill, LiveSplit
 from contracts import artifacts
 from dao.changes import ConfigCall, parse_changes, to_actions
 from dao.describe import describe_action, diff_configs, format_money

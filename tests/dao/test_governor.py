@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from eth_account.signers.local import LocalAccount
 
-from agents.errors import TransactionFailedError
-from agents.live_config import read_live_config
+from agents.core.errors import TransactionFailedError
+from agents.core.live_config import read_live_config
 from contracts.accounts import dev_account
 from contracts.chain import advance_time
 from contracts.client import Chain

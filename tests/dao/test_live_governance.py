@@ -17,8 +17,8 @@ from typing import Any
 import httpx
 from typer.testing import CliRunner, Result
 
-from agents.cli import app
-from agents.customer import describe_agent, hire_over_http
+from agents.app.cli import app
+from agents.runtime.customer import describe_agent, hire_over_http
 from contracts.accounts import dev_account
 from contracts.chain import advance_time
 from contracts.client import Chain
@@ -111,8 +111,8 @@ def test_a_passed_proposal_changes_what_the_running_agent_does(
 def test_a_version_executed_while_the_runtime_was_down_is_live_at_start(
     deployment: Deployment, chain: Chain, tmp_path: Path
 ) -> None:
-    from agents.database import open_database
-    from agents.runtime import Runtime
+    from agents.app.database import open_database
+    from agents.runtime.runtime import Runtime
     from dao.changes import ConfigCall
     from tests.dao.conftest import pass_proposal
 

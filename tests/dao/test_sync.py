@@ -13,8 +13,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from web3 import Web3
 
-from agents.errors import ChainUnreachableError
-from agents.live_config import LiveConfig
+from agents.core.errors import ChainUnreachableError
+from agents.core.live_config import LiveConfig
 from contracts.accounts import dev_account
 from contracts.client import Chain
 from dao.changes import ConfigCall

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING
 import pytest
 import uvicorn
 
-from agents.api import create_app
-from agents.database import open_database
-from agents.runtime import Runtime
-from agents.settings import Settings
+from agents.app.database import open_database
+from agents.app.http import create_app
+from agents.core.settings import Settings
+from agents.runtime.runtime import Runtime
 from contracts.chain import free_port
 from contracts.client import Chain
 

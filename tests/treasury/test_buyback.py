@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agents.errors import TransactionFailedError
+from agents.core.errors import TransactionFailedError
 from contracts.accounts import dev_account
 from contracts.chain import advance_time
 from contracts.client import Chain

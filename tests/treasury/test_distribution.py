@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from agents.database import open_database
+from agents.app.database import open_database
 from contracts.chain import advance_time
 from contracts.client import Chain
 from contracts.manifest import Manifest

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
-from agents.database import open_database
+from agents.app.database import open_database
 from contracts.accounts import dev_account
 from contracts.chain import advance_time
 from contracts.client import Chain

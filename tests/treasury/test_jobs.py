@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agents.database import open_database
+from agents.app.database import open_database
 from contracts.client import Chain
 from tests.conftest import Deployment, settings_for
 from tests.treasury.support import mature_price_floor, pay, settings

@@ -21,7 +21,8 @@ from typer.testing import CliRunner
 from web3 import Web3
 from web3.exceptions import ContractLogicError
 
-from agents.errors import TransactionFailedError
+from agents.app import money_cli as cli
+from agents.core.errors import TransactionFailedError
 from contracts.accounts import dev_account
 from contracts.chain import advance_time
 from contracts.client import Chain
@@ -29,7 +30,6 @@ from dao import governor as gov
 from dao.changes import ConfigCall, to_actions
 from tests.conftest import Deployment
 from tests.treasury.support import pay
-from treasury import cli
 from treasury.errors import TreasuryError
 from treasury.staking import claim, stake, unstake, withdraw
 

@@ -7,7 +7,7 @@ import time
 import pytest
 from x402.schemas import PaymentPayload, PaymentRequirements
 
-from agents.errors import PaymentRejectedError, SettlementError
+from agents.core.errors import PaymentRejectedError, SettlementError
 from contracts.accounts import dev_account
 from contracts.client import Chain
 from contracts.manifest import Manifest

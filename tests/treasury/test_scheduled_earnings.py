@@ -13,7 +13,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from agents.customer import describe_agent, hire_over_http
+from agents.runtime.customer import describe_agent, hire_over_http
 from contracts.accounts import dev_account
 from tests.conftest import LiveServer
 

@@ -1,0 +1,163 @@
+"""SIGKILL the runtime in the middle of a batch of paid hires, start it again, and check
+the chain against the task table: no customer is charged without a stored result."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import httpx
+import pytest
+from web3 import Web3
+from web3.logs import DISCARD
+
+from agents.app.database import open_database
+from agents.runtime.tasks import TaskState, TaskStore
+from contracts.accounts import dev_account
+from contracts.chain import EmbeddedChain, free_port
+from contracts.client import Chain
+from contracts.manifest import Manifest
+from tests.conftest import SAMPLE_AGENTS, settings_for
+from tests.support.customers import paying_client
+
+pytestmark = pytest.mark.anyio
+
+AGENTDAO = str(Path(sys.executable).parent / "agentdao")
+HIRES = 32
+CUSTOMERS = range(1, 9)
+
+
+def start_runtime(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as sink:
+        return subprocess.Popen([AGENTDAO, "up"], env=env, stdout=sink, stderr=subprocess.STDOUT)
+
+
+def wait_ready(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, log.read_text()
+        try:
+            if httpx.get(f"{url}/agents", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"runtime not ready:\n{log.read_text()}")
+
+
+async def hire_batch(
+    url: str, process: subprocess.Popen[bytes]
+) -> tuple[list[dict[str, object]], int]:
+    """Fire HIRES concurrent paid hires; SIGKILL the runtime when the first one is paid.
+
+    Returns the answers that arrived and how many hires the kill interrupted."""
+    answers: list[dict[str, object]] = []
+    interrupted = 0
+    first_paid = asyncio.Event()
+
+    async def one(i: int) -> None:
+        nonlocal interrupted
+        customer = CUSTOMERS[i % len(CUSTOMERS)]
+        agent, skill = ("scribe", "summarize") if i % 2 else ("auditor", "explain")
+        async with paying_client(customer, httpx.AsyncHTTPTransport(), url) as client:
+            try:
+                response = await client.post(
+                    f"/agents/{agent}/skills/{skill}", json={"input": f"task {i}"}
+                )
+            except Exception:  # the runtime died under this request
+                interrupted += 1
+                return
+        if response.status_code == 200:
+            answers.append(response.json())
+            first_paid.set()
+
+    async def killer() -> None:
+        await first_paid.wait()
+        process.send_signal(signal.SIGKILL)
+
+    kill = asyncio.create_task(killer())
+    await asyncio.gather(*(one(i) for i in range(HIRES)))
+    kill.cancel()
+    return answers, interrupted
+
+
+async def test_a_sigkill_mid_batch_leaves_no_customer_charged_without_a_result(
+    anvil: EmbeddedChain, chain: Chain, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    settings = settings_for(anvil.rpc_url, home)
+    env = os.environ | {
+        "AGENTDAO_HOME": str(home),
+        "AGENTDAO_RPC_URL": anvil.rpc_url,
+        "AGENTDAO_DEPLOYER_KEY": Web3.to_hex(dev_account(0).key),
+        "AGENTDAO_AGENTS_FILE": str(SAMPLE_AGENTS),
+        "AGENTDAO_API_PORT": str(port),
+    }
+    log = tmp_path / "runtime.log"
+    start_block = chain.w3.eth.block_number
+
+    process = start_runtime(env, log)  # launches a fresh deployment into `home`, then serves
+    try:
+        wait_ready(url, process, log)
+        answers, interrupted = await hire_batch(url, process)
+        assert process.wait(10) == -signal.SIGKILL
+        assert answers, "no hire completed before the kill"
+        assert interrupted > 0, "the kill came after the batch: nothing was in flight"
+
+        process = start_runtime(env, log)  # recovery runs before the server accepts hires
+        wait_ready(url, process, log)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(30)
+
+    manifest = Manifest.load(settings.manifest_path)
+    assert manifest is not None
+    assert manifest.payment_token is not None
+    usdc = chain.contract("MockUSDC", manifest.payment_token)
+    treasuries = {a.treasury: name for name, a in manifest.agents.items()}
+    tasks = TaskStore(open_database(settings)).list(limit=1000)
+    by_payment = {(t.payer, t.nonce): t for t in tasks}
+
+    # Every transfer into a treasury is a settled task with its stored result.
+    charged: Counter[str] = Counter()
+    settled_txs = set()
+    for log_entry in usdc.events.Transfer().get_logs(from_block=start_block + 1):
+        to, value = log_entry.args["to"], log_entry.args["value"]
+        if to not in treasuries:
+            continue
+        receipt = chain.w3.eth.get_transaction_receipt(log_entry.transactionHash)
+        [used] = usdc.events.AuthorizationUsed().process_receipt(receipt, errors=DISCARD)
+        task = by_payment.get((used.args["authorizer"], "0x" + used.args["nonce"].hex()))
+        assert task is not None, f"charged without a task: {log_entry.transactionHash.hex()}"
+        assert task.state is TaskState.SETTLED
+        assert task.result
+        assert task.agent == treasuries[to]
+        assert task.amount == value
+        assert task.settlement_tx == log_entry.transactionHash.to_0x_hex()
+        charged[task.payer] += value
+        settled_txs.add(task.settlement_tx)
+
+    # ...and every settled task is such a transfer; nothing is left in flight.
+    states = Counter(t.state for t in tasks)
+    assert {t.settlement_tx for t in tasks if t.state is TaskState.SETTLED} == settled_txs
+    assert not {s for s in states if s not in {TaskState.SETTLED, TaskState.FAILED}}, states
+    for answer in answers:
+        receipt_doc = answer["receipt"]
+        assert isinstance(receipt_doc, dict)
+        assert receipt_doc["settlement_tx"] in settled_txs
+    # Customers paid exactly for their settled tasks (the restart's launch tops dev
+    # accounts up again, so count what left their accounts rather than their balances).
+    paid: Counter[str] = Counter()
+    for log_entry in usdc.events.Transfer().get_logs(from_block=start_block + 1):
+        paid[log_entry.args["from"]] += log_entry.args["value"]
+    customers = [dev_account(i).address for i in CUSTOMERS]
+    assert {c: paid[c] for c in customers} == {c: charged[c] for c in customers}
+    assert sum(charged.values()) > 0

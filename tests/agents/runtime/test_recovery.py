@@ -1,0 +1,123 @@
+"""After a crash, every task in flight is settled or failed, and nobody pays without a result."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from x402.schemas import PaymentPayload, PaymentRequirements
+
+from agents.app.database import open_database
+from agents.runtime.recovery import LOST_RESULT, recover
+from agents.runtime.runtime import Runtime
+from agents.runtime.tasks import NewTask, Task, TaskState
+from contracts.accounts import dev_account
+from contracts.client import Chain
+from tests.conftest import Deployment
+from tests.support.customers import sign_payment
+from treasury.payments import Authorization
+
+pytestmark = pytest.mark.anyio
+
+PAYER = dev_account(3).address
+PRICE = 10_000
+
+
+@pytest.fixture
+def runtime(deployment: Deployment, chain: Chain, tmp_path: Path) -> Runtime:
+    settings = deployment.settings.model_copy(
+        update={"database_url": f"sqlite:///{tmp_path / 'runtime.db'}"}
+    )
+    return Runtime.open(settings, chain, open_database(settings))
+
+
+async def task_in(runtime: Runtime, state: TaskState, valid_for: int = 300) -> Task:
+    """A task left in ``state`` by a crash, with a real signed payment."""
+    wanted: PaymentRequirements = runtime.payments.requirements(
+        runtime.agent("scribe").addresses.treasury, PRICE
+    ).model_copy(update={"max_timeout_seconds": valid_for})
+    payment = await sign_payment(3, wanted)
+    auth = Authorization.of(payment)
+    task, _ = runtime.tasks.open(
+        NewTask(
+            agent="scribe",
+            skill="headline",
+            input="x",
+            payer=auth.payer,
+            nonce=auth.nonce,
+            amount=auth.value,
+            valid_before=auth.valid_before,
+            config_version=1,
+            config_hash="0x",
+            payment=payment.model_dump_json(by_alias=True),
+            requirements=wanted.model_dump_json(by_alias=True),
+        )
+    )
+    path = [TaskState.VERIFIED, TaskState.RUNNING, TaskState.SUCCEEDED]
+    for step in path[: path.index(state) + 1] if state in path else []:
+        fields = {"result": "the answer"} if step is TaskState.SUCCEEDED else {}
+        task = runtime.tasks.move(task.id, step, **fields)
+    return task
+
+
+@pytest.mark.parametrize("state", [TaskState.RECEIVED, TaskState.VERIFIED, TaskState.RUNNING])
+async def test_a_task_without_its_result_fails_and_is_never_settled(
+    runtime: Runtime, state: TaskState
+) -> None:
+    task = await task_in(runtime, state)
+    before = runtime.payments.balance_of(PAYER)
+    [resolved] = await recover(runtime.tasks, runtime.payments)
+    assert resolved.state is TaskState.FAILED
+    assert resolved.error == LOST_RESULT
+    assert not runtime.payments.is_used(task.payer, task.nonce)
+    assert runtime.payments.balance_of(PAYER) == before
+
+
+async def test_a_succeeded_task_is_settled_at_restart(runtime: Runtime) -> None:
+    task = await task_in(runtime, TaskState.SUCCEEDED)
+    before = runtime.payments.balance_of(PAYER)
+    [resolved] = await recover(runtime.tasks, runtime.payments)
+    assert resolved.state is TaskState.SETTLED
+    assert resolved.result == "the answer"
+    assert resolved.settlement_tx == runtime.payments.settlement_of(task.payer, task.nonce)
+    assert runtime.payments.balance_of(PAYER) == before - PRICE
+
+
+async def test_a_task_settled_just_before_the_crash_is_marked_settled_not_charged_again(
+    runtime: Runtime,
+) -> None:
+    task = await task_in(runtime, TaskState.SUCCEEDED)
+    payment, wanted = task_payment(task)
+    tx = await runtime.payments.settle(payment, wanted)  # broadcast, then the crash
+    before = runtime.payments.balance_of(PAYER)
+    [resolved] = await recover(runtime.tasks, runtime.payments)
+    assert (resolved.state, resolved.settlement_tx) == (TaskState.SETTLED, tx)
+    assert runtime.payments.balance_of(PAYER) == before
+
+
+async def test_a_succeeded_task_whose_authorization_expired_fails_not_charged(
+    runtime: Runtime,
+) -> None:
+    task = await task_in(runtime, TaskState.SUCCEEDED, valid_for=3)
+    before = runtime.payments.balance_of(PAYER)
+    [resolved] = await recover(runtime.tasks, runtime.payments)
+    assert resolved.state is TaskState.FAILED
+    assert "expired" in (resolved.error or "")
+    assert not runtime.payments.is_used(task.payer, task.nonce)
+    assert runtime.payments.balance_of(PAYER) == before
+
+
+async def test_finished_tasks_are_left_alone(runtime: Runtime) -> None:
+    task = await task_in(runtime, TaskState.RUNNING)
+    runtime.tasks.move(task.id, TaskState.FAILED, error="model down")
+    assert await recover(runtime.tasks, runtime.payments) == []
+    again = runtime.tasks.get(task.id)
+    assert again is not None
+    assert again.error == "model down"
+
+
+def task_payment(task: Task) -> tuple[PaymentPayload, PaymentRequirements]:
+    return (
+        PaymentPayload.model_validate_json(task.payment),
+        PaymentRequirements.model_validate_json(task.requirements),
+    )
