@@ -35,6 +35,12 @@ contract GovernanceHandler is Test {
     uint256 public ghostExecutedWrites;
     uint256 public ghostBadExecutions; // executed while not queued, or queued while not succeeded
     uint256 public ghostMismatches; // executed but the config does not show the proposed change
+    uint256 public ghostProposed;
+    uint256 public ghostVotes;
+    uint256 public ghostQueues;
+    /// @dev A call that the rules allow but that reverted: the handler swallows only the reverts the
+    /// rules call for, so a broken governor cannot hide behind `try`.
+    uint256 public ghostUnexpectedReverts;
 
     constructor(AgentGovernor governor_, AgentConfig cfg_, address[] memory voters_) {
         governor = governor_;
@@ -86,11 +92,16 @@ contract GovernanceHandler is Test {
         p.descriptionHash = keccak256(bytes(description));
         (address[] memory t, uint256[] memory v, bytes[] memory c) = _target();
         c[0] = p.data;
-        vm.prank(voters[proposerSeed % voters.length]);
+        address proposer = voters[proposerSeed % voters.length];
+        bool allowed = governor.getVotes(proposer, block.timestamp - 1) >= governor.proposalThreshold();
+        vm.prank(proposer);
         try governor.propose(t, v, c, description) returns (uint256 id) {
             p.id = id;
             proposals.push(p);
-        } catch {}
+            ghostProposed++;
+        } catch {
+            if (allowed) ghostUnexpectedReverts++;
+        }
     }
 
     function _live(uint256 id) internal view returns (bool) {
@@ -104,8 +115,14 @@ contract GovernanceHandler is Test {
         uint256 id = _pick(proposalSeed).id;
         // FOR twice as often as AGAINST or ABSTAIN, so that some proposals pass
         uint8 choice = support % 4 == 3 ? 1 : support % 4;
-        vm.prank(voters[voterSeed % voters.length]);
-        try governor.castVote(id, choice) {} catch {}
+        address voter = voters[voterSeed % voters.length];
+        bool allowed = governor.state(id) == IGovernor.ProposalState.Active && !governor.hasVoted(id, voter);
+        vm.prank(voter);
+        try governor.castVote(id, choice) {
+            ghostVotes++;
+        } catch {
+            if (allowed) ghostUnexpectedReverts++;
+        }
     }
 
     function warp(uint256 secs) external {
@@ -121,7 +138,10 @@ contract GovernanceHandler is Test {
         try governor.queue(t, v, c, p.descriptionHash) {
             if (before != IGovernor.ProposalState.Succeeded) ghostBadExecutions++;
             ghostQueued[p.id] = true;
-        } catch {}
+            ghostQueues++;
+        } catch {
+            if (before == IGovernor.ProposalState.Succeeded) ghostUnexpectedReverts++;
+        }
     }
 
     function execute(uint256 proposalSeed) external {
@@ -131,12 +151,36 @@ contract GovernanceHandler is Test {
         uint64 versionBefore = cfg.version();
         (address[] memory t, uint256[] memory v, bytes[] memory c) = _target();
         c[0] = p.data;
+        // due and within the guardrails: the timelock must run it (an out-of-band price must not)
+        bool allowed = before == IGovernor.ProposalState.Queued
+            && block.timestamp >= governor.proposalEta(p.id) && !(p.kind == Kind.Price && p.value == 0);
         try governor.execute(t, v, c, p.descriptionHash) {
             if (before != IGovernor.ProposalState.Queued || !ghostQueued[p.id]) ghostBadExecutions++;
             ghostExecuted[p.id] = true;
             ghostExecutedWrites++;
             if (cfg.version() != versionBefore + 1 || !_applied(p)) ghostMismatches++;
-        } catch {}
+        } catch {
+            if (allowed) ghostUnexpectedReverts++;
+        }
+    }
+
+    /// @notice Walks one in-band price change through its whole life (propose, every holder votes
+    /// for, queue, execute), for runs whose random walk never got a proposal to execution.
+    function runOneLifecycle() external {
+        // kind seed 0: a price change, proposed even while another proposal is live; a value the
+        // handler never reads as out of band (those are the multiples of 8)
+        uint256 value = ConfigFixture.FLOOR + 1 + proposals.length;
+        if (value % 8 == 0) value++;
+        this.propose(0, 0, value);
+        Proposal storage p = proposals[proposals.length - 1];
+        vm.warp(governor.proposalSnapshot(p.id) + 1);
+        for (uint256 i; i < voters.length; ++i) {
+            this.vote(1, i, 1); // proposal seed 1: the newest
+        }
+        vm.warp(governor.proposalDeadline(p.id) + 1);
+        this.queue(0);
+        vm.warp(governor.proposalEta(p.id) + 1);
+        this.execute(0);
     }
 
     function _applied(Proposal storage p) internal view returns (bool) {
@@ -192,6 +236,27 @@ contract GovernanceInvariantTest is AgentDeployment {
             }
             if (s == IGovernor.ProposalState.Defeated) assertFalse(handler.ghostQueued(id));
         }
+    }
+
+    function invariantNoAllowedCallReverted() public view {
+        assertEq(handler.ghostUnexpectedReverts(), 0);
+    }
+
+    /// @notice Every run really governed: proposals were made and voted on, and at least one went
+    /// all the way to execution (driven at the end when the random walk did not get there).
+    function afterInvariant() external {
+        if (handler.ghostExecutedWrites() == 0) {
+            uint256 executed = handler.ghostExecutedWrites();
+            handler.runOneLifecycle();
+            assertEq(handler.ghostExecutedWrites(), executed + 1, "a full lifecycle did not execute");
+        }
+        assertGt(handler.ghostProposed(), 0, "no proposal was made");
+        assertGt(handler.ghostVotes(), 0, "no vote was cast");
+        assertGt(handler.ghostQueues(), 0, "nothing was queued");
+        assertEq(handler.ghostUnexpectedReverts(), 0);
+        assertEq(handler.ghostBadExecutions(), 0);
+        assertEq(handler.ghostMismatches(), 0);
+        assertEq(cfg.version(), 1 + handler.ghostExecutedWrites());
     }
 
     function invariantTimelockOwnsConfig() public view {
