@@ -8,7 +8,10 @@
   cost the same at any config size; only governance resumes them.
 
 Governance replaces or removes the guardian with AgentConfig.setGuardian plus the
-timelock's own grantRole/revokeRole of the canceller role.
+timelock's own grantRole/revokeRole of the canceller role. A proposal that only removes
+the guardian (and revokes its canceller role) or resumes the agent is a remedy:
+AgentTimelock lets no guardian cancel it, so a rogue guardian key cannot veto its
+own removal.
 """
 
 from __future__ import annotations
@@ -71,6 +74,11 @@ def cancel_queued(
     op = operation_id(governor, timelock, actions, description)
     if not timelock.functions.isOperationPending(op).call():
         raise GuardianError("the proposal is not waiting in the timelock (not queued, or done)")
+    if timelock.functions.isRemedy(op).call():
+        raise GuardianError(
+            "the proposal only removes the guardian or resumes the agent: the guardian cannot "
+            "cancel its own removal"
+        )
     receipt = chain.send(timelock.functions.cancel(op), guardian)
     return receipt["transactionHash"].to_0x_hex()
 

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from eth_abi.exceptions import DecodingError
 from hexbytes import HexBytes
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, col, delete, select
@@ -342,7 +343,7 @@ class ConfigSync:
         (one proposal's changes land together)."""
         address = Web3.to_checksum_address(entry["address"])
         agent = self._agents[address]
-        version, live = self._version_of(session, chain_id, agent, entry)
+        version, live, problem = self._version_of(session, chain_id, agent, entry)
         tx_hash = HexBytes(entry["transactionHash"]).to_0x_hex()
         existing = session.exec(
             select(ConfigVersion).where(
@@ -373,7 +374,11 @@ class ConfigSync:
         changes = diff_configs(before, live)
         if before is None and version > 1:
             changes = ["first version the sync saw (earlier versions not recorded)"]
-        reason = self._offer(agent.name, live) if final else None
+        if problem is not None and not live.paused:
+            reason: str | None = problem  # recorded, never served; the last good config stays
+        else:
+            # a pause is always served, even over content this runtime could not verify
+            reason = self._offer(agent.name, live) if final else None
         if final:
             status = VersionStatus.REJECTED if reason else VersionStatus.ACCEPTED
         else:
@@ -409,34 +414,48 @@ class ConfigSync:
 
     def _version_of(
         self, session: Session, chain_id: int, agent: WatchedAgent, entry: LogReceipt
-    ) -> tuple[int, LiveConfig]:
-        """The config one event describes. A content write carries all of it; a pause or
-        resume only the flag, applied to the version before it (from the history, else
-        read from the chain at that block: the content is the same)."""
+    ) -> tuple[int, LiveConfig, str | None]:
+        """The config one event describes, and why it cannot be served (None when it can).
+
+        A content write carries all of it; a pause or resume only the flag, applied to the
+        version before it (from the history, else read from the chain at that block: the
+        content is the same). A version this runtime cannot read or whose hash disagrees
+        with the contract's is returned as the last content it knows, with the problem,
+        so the sync records it and moves on: one bad version never stops the versions
+        after it (a guardian's pause above all).
+        """
         contract = self._configs[Web3.to_checksum_address(entry["address"])]
-        if HexBytes(entry["topics"][0]) == CONFIG_UPDATED_TOPIC:
-            event: Any = contract.events.ConfigUpdated().process_log(entry)
-            args = event["args"]
-            version = int(args["version"])
-            previous = self._latest_before(session, chain_id, agent.name, version)
-            paused = previous.paused if previous is not None else self._paused_at(contract, entry)
-            live = LiveConfig.from_struct(version, as_tuple(args["config"]), paused)
-        else:
-            event = contract.events.PauseChanged().process_log(entry)
-            args = event["args"]
-            version = int(args["version"])
-            previous = self._latest_before(session, chain_id, agent.name, version)
+        topics = entry["topics"]
+        version = int.from_bytes(bytes(topics[1]), "big")
+        chain_hash = HexBytes(topics[2]).to_0x_hex()
+        previous = self._latest_before(session, chain_id, agent.name, version)
+        try:
+            if HexBytes(topics[0]) == CONFIG_UPDATED_TOPIC:
+                args: Any = contract.events.ConfigUpdated().process_log(entry)["args"]
+                paused = (
+                    previous.paused if previous is not None else self._paused_at(contract, entry)
+                )
+                live = LiveConfig.from_struct(version, as_tuple(args["config"]), paused)
+            else:
+                args = contract.events.PauseChanged().process_log(entry)["args"]
+                if previous is None:
+                    block = int(entry["blockNumber"])
+                    struct = self._rpc(
+                        lambda: contract.functions.config().call(block_identifier=block)
+                    )
+                    previous = LiveConfig.from_struct(version - 1, struct)
+                live = previous.with_pause(version, bool(args["paused"]))
+        except (ValueError, TypeError, DecodingError) as exc:  # e.g. a prompt not UTF-8
             if previous is None:
-                block = int(entry["blockNumber"])
-                struct = self._rpc(lambda: contract.functions.config().call(block_identifier=block))
-                previous = LiveConfig.from_struct(version - 1, struct)
-            live = previous.with_pause(version, bool(args["paused"]))
-        if live.config_hash != HexBytes(args["configHash"]).to_0x_hex():
+                raise
+            unreadable = previous.model_copy(update={"version": version, "config_hash": chain_hash})
+            return version, unreadable, f"the runtime cannot read this version ({exc})"
+        if live.config_hash != chain_hash:
             # our reading of the event disagrees with the contract's own hash: never serve it
-            raise ChainUnreachableError(
-                self.rpc_url, f"{agent.name} v{version}: config hash mismatch"
-            )
-        return version, live
+            # as read; a pause still stops the agent (its base content is what we cannot see)
+            problem = f"config hash mismatch: the chain says {chain_hash}"
+            return version, live.model_copy(update={"config_hash": chain_hash}), problem
+        return version, live, None
 
     @staticmethod
     def _latest_before(

@@ -207,11 +207,13 @@ class GovernanceSpec(_Strict):
 class BuybackSpec(_Strict):
     """The on-chain floor under every buyback (AgentTreasury, changeable by governance)."""
 
-    twap_window: Duration = Field(default=1800, ge=60, le=7 * 86400)
-    """The pool's time-weighted price is averaged over at least this long; a price moved
-    within one block (a sandwich) barely moves the average."""
-    max_slippage: Annotated[Decimal, Field(gt=0, le=50, decimal_places=2)] = Decimal(3)
-    """Percent below the time-weighted price a buyback may fill at; a worse fill reverts."""
+    twap_window: Duration = Field(default=1800, ge=300, le=7 * 86400)
+    """The pool's time-weighted price is averaged over at least this long (5 minutes to 7
+    days, AgentTreasury's bounds); a price moved within one block (a sandwich) barely moves
+    the average."""
+    max_slippage: Annotated[Decimal, Field(ge=Decimal("0.5"), le=20, decimal_places=2)] = Decimal(3)
+    """Percent below the time-weighted price a buyback may fill at; a worse fill reverts. At
+    least 0.5 (above the pool's 0.3 % fee), at most 20; AgentTreasury enforces the same."""
 
     def slippage_bps(self) -> int:
         """``max_slippage`` in basis points."""

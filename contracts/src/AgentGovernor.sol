@@ -15,6 +15,7 @@ import {
 } from "@openzeppelin/contracts/governance/extensions/GovernorTimelockControl.sol";
 import {TimelockController} from "@openzeppelin/contracts/governance/TimelockController.sol";
 import {IVotes} from "@openzeppelin/contracts/governance/utils/IVotes.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {AgentStake} from "./AgentStake.sol";
 import {GovernorLateQuorum} from "./governance/GovernorLateQuorum.sol";
@@ -38,6 +39,8 @@ contract AgentGovernor is
     GovernorLateQuorum,
     IStakeGovernance
 {
+    uint48 private _votesLockedUntil;
+
     /// @notice A zero threshold would let anyone spam proposals; refused at construction and on change.
     error AgentGovernorZeroProposalThreshold();
     error AgentGovernorZeroQuorum();
@@ -73,10 +76,22 @@ contract AgentGovernor is
     /// @inheritdoc IStakeGovernance
     /// @dev A stake counted at a snapshot is unstaked at or after it, so it stays until at least the latest
     /// possible end of that vote (delay + period + late-quorum extension after creation) plus the timelock
-    /// delay, measured from the snapshot itself.
-    function unstakeCooldown() external view returns (uint256) {
-        return votingDelay() + votingPeriod() + lateQuorumVoteExtension()
+    /// delay, measured from the snapshot itself. Proposals made under longer settings than today's keep
+    /// their own end: the cooldown also reaches {votesLockedUntil}, so shortening the settings by proposal
+    /// cannot free a loan while an older vote is open.
+    function unstakeCooldown() external view returns (uint256 cooldown) {
+        cooldown = votingDelay() + votingPeriod() + lateQuorumVoteExtension()
             + TimelockController(payable(timelock())).getMinDelay();
+        uint256 lockedUntil = _votesLockedUntil;
+        if (lockedUntil > block.timestamp && lockedUntil - block.timestamp > cooldown) {
+            cooldown = lockedUntil - block.timestamp;
+        }
+    }
+
+    /// @notice The latest moment any proposal made so far could still be voted on or wait in the timelock
+    /// (its deadline, plus the late-quorum extension and the timelock delay in force when it was made).
+    function votesLockedUntil() external view returns (uint256) {
+        return _votesLockedUntil;
     }
 
     /// @inheritdoc GovernorVotes
@@ -168,8 +183,11 @@ contract AgentGovernor is
         bytes[] memory calldatas,
         string memory description,
         address proposer
-    ) internal override(Governor, GovernorSupplyQuorum) returns (uint256) {
-        return super._propose(targets, values, calldatas, description, proposer);
+    ) internal override(Governor, GovernorSupplyQuorum) returns (uint256 proposalId) {
+        proposalId = super._propose(targets, values, calldatas, description, proposer);
+        uint256 end = proposalDeadline(proposalId) + lateQuorumVoteExtension()
+            + TimelockController(payable(timelock())).getMinDelay();
+        if (end > _votesLockedUntil) _votesLockedUntil = SafeCast.toUint48(end);
     }
 
     /// @inheritdoc Governor

@@ -82,9 +82,7 @@ def pass_proposal(
 ) -> TxReceipt:
     """Walk scribe's proposal through to execution (dev:1 holds the votes); return the
     execute receipt."""
-    spec = deployment.agents_file.agents["scribe"].governance
     addresses = deployment.result.manifest.agents["scribe"]
-    governor = chain.contract("AgentGovernor", addresses.governor)
     actions = to_actions(
         chain.contract("AgentConfig", addresses.config),
         calls,
@@ -93,6 +91,16 @@ def pass_proposal(
             "timelock": chain.contract("AgentTimelock", addresses.timelock),
         },
     )
+    return pass_proposal_actions(chain, deployment, actions, description)
+
+
+def pass_proposal_actions(
+    chain: Chain, deployment: Deployment, actions: list[gov.Action], description: str
+) -> TxReceipt:
+    """Walk scribe's proposal of raw actions through to execution (dev:1 holds the votes)."""
+    spec = deployment.agents_file.agents["scribe"].governance
+    addresses = deployment.result.manifest.agents["scribe"]
+    governor = chain.contract("AgentGovernor", addresses.governor)
     voter = dev_account(1)
     if (
         governor.functions.getVotes(voter.address, governor.functions.clock().call() - 1).call()

@@ -9,6 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
+from eth_abi.abi import encode as abi_encode
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from web3 import Web3
@@ -18,10 +19,11 @@ from agents.core.live_config import LiveConfig
 from contracts.accounts import dev_account
 from contracts.client import Chain
 from dao.changes import ConfigCall
+from dao.governor import Action
 from dao.history import ConfigVersion, VersionStatus, config_history
 from dao.sync import ConfigSync, RetryPolicy, SyncCursor
 from tests.conftest import Deployment
-from tests.dao.conftest import DictSink, pass_proposal
+from tests.dao.conftest import DictSink, pass_proposal, pass_proposal_actions
 
 FAST_RETRY = RetryPolicy(attempts=3, first_delay=0.01, max_delay=0.02)
 
@@ -280,3 +282,40 @@ def test_a_guardian_pause_reaches_the_sink_with_the_content_unchanged(
     assert resumed.block_number == receipt["blockNumber"]
     assert not sink.live["scribe"].paused
     assert sink.live["scribe"].config_hash == first.config_hash
+
+
+def test_an_unreadable_version_is_rejected_and_a_later_pause_still_stops_the_agent(
+    deployment: Deployment, chain: Chain, engine: Engine, sink: DictSink
+) -> None:
+    """A passed proposal may write bytes AgentConfig accepts but the runtime cannot read (a
+    prompt that is not UTF-8). The sync records that version as rejected, keeps the last good
+    config, moves on, and the guardian's pause after it still reaches the runtime."""
+    agents = deployment.result.manifest.agents
+    sync = _sync(chain.rpc_url, deployment, engine, sink)
+    sync.poll_once()
+    good = sink.live["scribe"]
+    config = chain.contract("AgentConfig", agents["scribe"].config)
+    calldata = bytearray(
+        Web3.keccak(text="setSystemPrompt(string)")[:4] + abi_encode(["string"], ["You help."])
+    )
+    calldata[4 + 64] = 0xFF  # the first byte of the string: not UTF-8
+    receipt = pass_proposal_actions(
+        chain, deployment, [Action(target=config.address, calldata=bytes(calldata))], "tweak"
+    )
+    chain.send(config.functions.pause(), dev_account(9))  # the guardian's emergency stop
+
+    applied = sync.poll_once()
+    assert [(a.version, a.status) for a in applied] == [
+        (2, VersionStatus.REJECTED),
+        (3, VersionStatus.ACCEPTED),
+    ]
+    assert "cannot read" in (applied[0].reason or "")
+    assert applied[0].block_number == receipt["blockNumber"]
+    live = sink.live["scribe"]
+    assert live.paused
+    assert live.system_prompt == good.system_prompt  # the last good content, paused
+    assert live.config_hash == Web3.to_hex(config.functions.configHash().call())
+    # the other agent's cursor moved past the bad block too
+    with Session(engine) as session:
+        cursors = {c.agent: c.block_number for c in session.exec(select(SyncCursor)).all()}
+    assert cursors["auditor"] >= receipt["blockNumber"]

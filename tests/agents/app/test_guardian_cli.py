@@ -116,3 +116,36 @@ def test_governance_replaces_the_guardian_in_config_and_timelock(
     assert Web3.to_checksum_address(config.functions.guardian().call()) == new
     assert not timelock.functions.hasRole(CANCELLER_ROLE, old).call()
     assert timelock.functions.hasRole(CANCELLER_ROLE, new).call()
+
+
+def test_the_guardian_cannot_cancel_its_own_removal(
+    chain: Chain, deployment: Deployment, cli_env: dict[str, str]
+) -> None:
+    stake(chain, deployment, dev_account(1), 300_000)
+    advance_time(chain.w3, 1)
+    proposed = _ok(
+        cli_env,
+        "propose",
+        "scribe",
+        "--set",
+        "guardian=none",
+        "-d",
+        "retire the guardian",
+        "--from",
+        "1",
+        "--wait",
+    )
+    pid = re.search(r"^proposal (\d+)$", proposed.stdout, re.MULTILINE)
+    assert pid is not None
+    assert "may no longer cancel queued proposals (guardian)" in proposed.stdout
+    _ok(cli_env, "vote", "scribe", pid.group(1), "for", "--from", "1")
+    _ok(cli_env, "queue", "scribe", pid.group(1), "--wait")
+    refused = _run(cli_env, "cancel", "scribe", pid.group(1), "--from", GUARDIAN)
+    assert refused.exit_code == 1
+    assert "cannot cancel its own removal" in refused.stderr
+    _ok(cli_env, "execute", "scribe", pid.group(1), "--wait")
+    addresses = deployment.result.manifest.agents["scribe"]
+    config = chain.contract("AgentConfig", addresses.config)
+    timelock = chain.contract("AgentTimelock", addresses.timelock)
+    assert config.functions.guardian().call() == "0x0000000000000000000000000000000000000000"
+    assert not timelock.functions.hasRole(CANCELLER_ROLE, dev_account(9).address).call()

@@ -150,3 +150,10 @@ def test_the_defaults_are_the_safe_floor_and_the_demo_is_below_it() -> None:
 def test_reward_duration_is_bounded() -> None:
     bad = SAMPLE.replace("reward_duration: 1h        #", "reward_duration: 10s        #")
     assert "reward_duration" in _error(bad)
+
+
+def test_buyback_bounds_are_the_treasurys() -> None:
+    """What AgentTreasury's constructor would refuse is refused before anything is deployed."""
+    for bad in ("{twap_window: 2m, max_slippage: 3}", "{twap_window: 5m, max_slippage: 25}"):
+        text = SAMPLE.replace("buyback: {twap_window: 5m, max_slippage: 3}", f"buyback: {bad}", 1)
+        assert "buyback" in _error(text)
