@@ -6,6 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 from x402.http import decode_payment_required_header
+from x402.schemas import PaymentRequired
 
 from agents.core.settings import Settings
 from tests.support.live_server import LiveServer
@@ -58,6 +59,7 @@ def test_the_402_names_the_public_url_not_the_host_header(live: LiveServer) -> N
     )
     assert response.status_code == 402
     required = decode_payment_required_header(response.headers["PAYMENT-REQUIRED"])
+    assert isinstance(required, PaymentRequired)
     expected = f"http://127.0.0.1:{live.settings.api_port}{HIRE}"
     assert required.resource is not None
     assert required.resource.url == expected
