@@ -28,7 +28,7 @@ from x402.http import (
     encode_payment_required_header,
     encode_payment_response_header,
 )
-from x402.schemas import SettleResponse
+from x402.schemas import PaymentPayload, SettleResponse
 
 from agents.app import governance_api, problems, treasury_api
 from agents.app.limits import BodyLimit, GuardedRoute, restore_recursion_limit
@@ -58,6 +58,8 @@ PaymentSignature = Annotated[
         alias=PAYMENT_SIGNATURE_HEADER,
         description="x402 v2 payment: base64 of a PaymentPayload (an EIP-3009 authorization). "
         "Without it the answer is 402 with the price.",
+        # Shapes a hostile client sends: the OpenAPI's examples feed schemathesis too.
+        examples=["not base64", "W10=", "bnVsbA==", "eyJ4NDAyVmVyc2lvbiI6Mn0="],
     ),
 ]
 
@@ -308,7 +310,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         if not payment:
             return _payment_required(runtime, offer, "payment required", None)
         try:
-            task = await hire(runtime, offer, body.input, runtime.payments.decode(payment))
+            task = await hire(runtime, offer, body.input, _decoded(runtime, payment))
         except PaymentRejectedError as exc:
             return _payment_required(runtime, offer, exc.message, exc.reason)
         except PaymentInUseError as exc:
@@ -372,6 +374,16 @@ _HIRE_ANSWERS: dict[int | str, dict[str, Any]] = {
     502: {"model": Problem, "description": "The model failed; nothing was charged"},
 }
 """What ``POST /agents/{name}/skills/{skill}`` may answer, for the OpenAPI."""
+
+
+def _decoded(runtime: Runtime, header: str) -> PaymentPayload:
+    """The header's payment; any shape the decoder did not foresee is a 402, not a 500."""
+    try:
+        return runtime.payments.decode(header)
+    except PaymentRejectedError:
+        raise
+    except Exception as exc:  # a pure decode of client bytes: whatever breaks is their header
+        raise PaymentRejectedError("malformed_payment", "cannot decode the header") from exc
 
 
 def _resource_url(runtime: Runtime, offer: Quote) -> str:

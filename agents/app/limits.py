@@ -31,6 +31,7 @@ __all__ = [
     "BodyTooLargeError",
     "GuardedRoute",
     "NestingTooDeepError",
+    "NotUtf8Error",
     "json_depth_exceeds",
     "restore_recursion_limit",
 ]
@@ -144,11 +145,23 @@ class NestingTooDeepError(HTTPException):
         super().__init__(422, f"the JSON body is nested deeper than {MAX_JSON_DEPTH} levels")
 
 
+class NotUtf8Error(HTTPException):
+    """The JSON body is not UTF-8 text (422 ``invalid_body``)."""
+
+    reason = "invalid_body"
+
+    def __init__(self) -> None:
+        super().__init__(422, "the body is not UTF-8 encoded JSON")
+
+
 class _GuardedRequest(Request):
     async def json(self) -> Any:
         if json_depth_exceeds(await self.body()):
             raise NestingTooDeepError
-        return await super().json()
+        try:
+            return await super().json()
+        except UnicodeDecodeError:  # else FastAPI's bare 400 "error parsing the body"
+            raise NotUtf8Error from None
 
 
 class GuardedRoute(APIRoute):
