@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from agents.app.problems import HTTPProblem, answers
 from agents.runtime.records import LaunchedAgent
 from dao.history import ConfigHistory, config_history
 
@@ -24,7 +25,7 @@ router = APIRouter(tags=["governance"])
 
 def get_engine() -> Engine:
     """The database engine; the app overrides this dependency."""
-    raise HTTPException(status_code=503, detail="config history: no database configured")
+    raise HTTPProblem(503, "config history: no database configured", "not_configured")
 
 
 EngineDep = Annotated[Engine, Depends(get_engine)]
@@ -34,6 +35,7 @@ EngineDep = Annotated[Engine, Depends(get_engine)]
     "/agents/{name}/config/history",
     response_model=ConfigHistory,
     summary="Every config version of an agent, and whether the runtime accepted it",
+    responses=answers(s404="Unknown agent"),
 )
 def get_config_history(name: str, engine: EngineDep) -> ConfigHistory:
     """Each version with what changed, the proposal that made it, its transaction and
@@ -44,5 +46,5 @@ def get_config_history(name: str, engine: EngineDep) -> ConfigHistory:
         with Session(engine) as session:
             launched = session.exec(select(LaunchedAgent).where(LaunchedAgent.name == name)).first()
         if launched is None:
-            raise HTTPException(status_code=404, detail=f"unknown agent {name!r}")
+            raise HTTPProblem(404, f"unknown agent {name!r}", "unknown_agent")
     return history

@@ -32,7 +32,7 @@ from dao import governor as gov
 from dao import guardian as guard
 from dao.changes import parse_changes, to_actions
 from dao.describe import USDC_DECIMALS, describe_action
-from dao.errors import ProposalStateError, UnknownAgentError
+from dao.errors import ConfigChangeError, ProposalStateError, UnknownAgentError
 from dao.proposals import Proposal, ProposalStatus, find_proposal, format_time, list_proposals
 from dao.proposals import proposal_status as read_status
 
@@ -174,9 +174,14 @@ def propose(
             int(ctx.config.functions.priceCeiling().call()),
         )
         guardian = str(ctx.config.functions.guardian().call())
-        calls = parse_changes(
-            changes, current, decimals=ctx.decimals, price_band=band, guardian=guardian
-        )
+        try:
+            calls = parse_changes(
+                changes, current, decimals=ctx.decimals, price_band=band, guardian=guardian
+            )
+        except ArithmeticError:  # decimal's InvalidOperation on a value like 1e30
+            raise ConfigChangeError(
+                f"--set {', '.join(changes)}: a number too large or too precise to use"
+            ) from None
         for call in calls:
             if call.function == "setModel":
                 try:

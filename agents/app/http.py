@@ -4,6 +4,9 @@
 402 with the requirements in the ``PAYMENT-REQUIRED`` header (and the body); with a
 ``PAYMENT-SIGNATURE`` it runs the task, settles, and answers with the result, a
 receipt and the ``PAYMENT-RESPONSE`` header.
+
+Every error answer has one shape (:mod:`agents.app.problems`); bodies are bounded in
+size and nesting before they are parsed (:mod:`agents.app.limits`).
 """
 
 from __future__ import annotations
@@ -13,10 +16,11 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
+from urllib.parse import quote as url_quote
 
-from fastapi import FastAPI, HTTPException, Path, Request
+from fastapi import FastAPI, Header, Path
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from x402.http import (
     PAYMENT_REQUIRED_HEADER,
     PAYMENT_RESPONSE_HEADER,
@@ -24,9 +28,11 @@ from x402.http import (
     encode_payment_required_header,
     encode_payment_response_header,
 )
-from x402.schemas import SettleResponse
+from x402.schemas import PaymentPayload, SettleResponse
 
-from agents.app import governance_api, treasury_api
+from agents.app import governance_api, problems, treasury_api
+from agents.app.limits import BodyLimit, GuardedRoute, restore_recursion_limit
+from agents.app.problems import HTTPProblem, Problem, answers, problem
 from agents.app.scheduler import start_scheduler
 from agents.core.errors import (
     AgentPausedError,
@@ -44,7 +50,18 @@ from agents.runtime.tasks import Task, TaskState
 
 __all__ = ["create_app"]
 
-AgentName = Annotated[str, Path(description="The agent's name, as launched")]
+AgentName = Annotated[str, Path(description="The agent's name, as launched", examples=["scribe"])]
+SkillName = Annotated[str, Path(description="One of the agent's skills", examples=["summarize"])]
+PaymentSignature = Annotated[
+    str | None,
+    Header(
+        alias=PAYMENT_SIGNATURE_HEADER,
+        description="x402 v2 payment: base64 of a PaymentPayload (an EIP-3009 authorization). "
+        "Without it the answer is 402 with the price.",
+        # Shapes a hostile client sends: the OpenAPI's examples feed schemathesis too.
+        examples=["not base64", "W10=", "bnVsbA==", "eyJ4NDAyVmVyc2lvbiI6Mn0="],
+    ),
+]
 
 
 class SkillOut(BaseModel):
@@ -97,6 +114,16 @@ class HireRequest(BaseModel):
 
     input: str = Field(min_length=1, max_length=100_000)
 
+    @field_validator("input")
+    @classmethod
+    def _encodable(cls, value: str) -> str:
+        # JSON may spell a lone UTF-16 surrogate ("\\ud800"); no database or model takes it.
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("the input holds a lone UTF-16 surrogate, which is not text") from None
+        return value
+
 
 class HireResult(BaseModel):
     """The answer to a paid call."""
@@ -127,12 +154,18 @@ class TaskOut(BaseModel):
     updated_at: datetime
 
 
-class Problem(BaseModel):
-    """An error answer."""
+class PaymentRequiredOut(BaseModel):
+    """A 402: x402's PaymentRequired document (also in the ``PAYMENT-REQUIRED`` header)
+    plus ``reason``, the code of why the payment was refused (``payment_required`` when
+    none was sent)."""
 
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    x402_version: int = Field(alias="x402Version")
     error: str
-    reason: str | None = None
-    task_id: str | None = None
+    reason: str
+    resource: dict[str, Any] | None = None
+    accepts: list[dict[str, Any]]
 
 
 def _skills(runtime: Runtime, served: ServedAgent) -> list[SkillOut]:
@@ -184,10 +217,6 @@ def _task_out(task: Task) -> TaskOut:
     return TaskOut.model_validate(task.model_dump() | {"charged": task.charged, "result": released})
 
 
-def _problem(status: int, error: str, **extra: Any) -> JSONResponse:
-    return JSONResponse(Problem(error=error, **extra).model_dump(exclude_none=True), status)
-
-
 def _paid(runtime: Runtime, task: Task) -> JSONResponse:
     receipt = Receipt.of(task)
     assert task.result is not None
@@ -226,6 +255,10 @@ def create_app(runtime: Runtime) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
     )
+    restore_recursion_limit()  # web3 (so py_ecc) is imported by now
+    app.router.route_class = GuardedRoute
+    app.add_middleware(BodyLimit)
+    problems.install(app)
     app.state.runtime = runtime
     app.include_router(governance_api.router)
     app.dependency_overrides[governance_api.get_engine] = lambda: runtime.tasks.engine
@@ -233,17 +266,13 @@ def create_app(runtime: Runtime) -> FastAPI:
     reader = treasury_api.TreasuryReader(runtime.chain, runtime.manifest)
     app.dependency_overrides[treasury_api.get_reader] = lambda: reader
 
-    @app.exception_handler(HTTPException)
-    async def http_problem(_: Request, exc: HTTPException) -> JSONResponse:
-        return _problem(exc.status_code, str(exc.detail))
-
     def served_or_404(name: str) -> ServedAgent:
         try:
             return runtime.agent(name)
         except UnknownAgentError as exc:
-            raise HTTPException(404, exc.message) from exc
+            raise HTTPProblem(404, exc.message, "unknown_agent") from exc
 
-    @app.get("/agents", response_model=list[AgentSummary])
+    @app.get("/agents", response_model=list[AgentSummary], responses=answers())
     def list_agents() -> list[AgentSummary]:
         """Every agent this runtime serves, with its skills and prices."""
         return [
@@ -256,7 +285,7 @@ def create_app(runtime: Runtime) -> FastAPI:
             for s in runtime.agents.values()
         ]
 
-    @app.get("/agents/{name}", response_model=AgentOut, responses={404: {"model": Problem}})
+    @app.get("/agents/{name}", response_model=AgentOut, responses=answers(s404="Unknown agent"))
     def get_agent(name: AgentName) -> AgentOut:
         """An agent's live config (read from chain), prices, addresses and payment terms."""
         return _agent_out(runtime, served_or_404(name))
@@ -264,66 +293,117 @@ def create_app(runtime: Runtime) -> FastAPI:
     @app.post(
         "/agents/{name}/skills/{skill}",
         response_model=HireResult,
-        responses={
-            402: {"model": Problem, "description": "Payment required, or the payment was refused"},
-            404: {"model": Problem, "description": "Unknown agent or skill"},
-            409: {"model": Problem, "description": "The payment is paying for a task in flight"},
-            502: {"model": Problem, "description": "The model failed; nothing was charged"},
-            503: {"model": Problem, "description": "The agent is paused"},
-        },
+        responses=_HIRE_ANSWERS,
     )
     async def hire_skill(
-        name: AgentName, skill: str, body: HireRequest, request: Request
+        name: AgentName, skill: SkillName, body: HireRequest, payment: PaymentSignature = None
     ) -> JSONResponse:
         """Hire the agent for one task, paid with x402 (header ``PAYMENT-SIGNATURE``)."""
         try:
             offer = quote(runtime, name, skill)
-        except (UnknownAgentError, UnknownSkillError) as exc:
-            return _problem(404, exc.message)
+        except UnknownAgentError as exc:
+            return problem(404, exc.message, "unknown_agent")
+        except UnknownSkillError as exc:
+            return problem(404, exc.message, "unknown_skill")
         except AgentPausedError as exc:
-            return _problem(503, exc.message)
-        header = request.headers.get(PAYMENT_SIGNATURE_HEADER)
-        if not header:
-            return _payment_required(runtime, offer, request, "payment required", None)
+            return problem(503, exc.message, "paused")
+        if not payment:
+            return _payment_required(runtime, offer, "payment required", None)
         try:
-            payment = runtime.payments.decode(header)
-            task = await hire(runtime, offer, body.input, payment)
+            task = await hire(runtime, offer, body.input, _decoded(runtime, payment))
         except PaymentRejectedError as exc:
-            return _payment_required(runtime, offer, request, exc.message, exc.reason)
+            return _payment_required(runtime, offer, exc.message, exc.reason)
         except PaymentInUseError as exc:
-            return _problem(409, exc.message, reason="in_flight", task_id=exc.task_id)
+            return problem(409, exc.message, "in_flight", task_id=exc.task_id)
         except TaskFailedError as exc:
-            return _problem(502, exc.message, reason="task_failed", task_id=exc.task_id)
+            return problem(502, exc.message, "task_failed", task_id=exc.task_id)
         except SettlementPendingError as exc:
             # Not 402: an x402 client would pay again while this payment may still land.
-            return _problem(202, exc.message, reason="settlement_pending", task_id=exc.task_id)
+            return problem(202, exc.message, "settlement_pending", task_id=exc.task_id)
         except SettlementError as exc:
-            return _problem(402, exc.message, reason="settlement_failed", task_id=exc.task_id)
+            return _payment_required(
+                runtime, offer, exc.message, "settlement_failed", task_id=exc.task_id
+            )
         return _paid(runtime, task)
 
-    @app.get("/tasks/{task_id}", response_model=TaskOut, responses={404: {"model": Problem}})
+    @app.get("/tasks/{task_id}", response_model=TaskOut, responses=answers(s404="Unknown task"))
     def get_task(task_id: str) -> TaskOut:
-        """A task: its state, result (once succeeded), and settlement."""
+        """A task: its state, result (once settled), and settlement."""
         task = runtime.task(task_id)
         if task is None:
-            raise HTTPException(404, f"no task {task_id}")
+            raise HTTPProblem(404, f"no task {task_id}", "unknown_task")
         return _task_out(task)
 
     return app
 
 
+_PAYMENT_REQUIRED = {
+    PAYMENT_REQUIRED_HEADER: {
+        "description": "base64 of x402's PaymentRequired document: what to pay, to whom",
+        "schema": {"type": "string"},
+        "required": True,
+    }
+}
+_PAYMENT_RESPONSE = {
+    PAYMENT_RESPONSE_HEADER: {
+        "description": "base64 of x402's SettleResponse: the settlement transaction",
+        "schema": {"type": "string"},
+        "required": True,
+    }
+}
+
+
+_HIRE_ANSWERS: dict[int | str, dict[str, Any]] = {
+    **answers(
+        s404="Unknown agent or skill",
+        s503="The agent is paused (reason `paused`), or the chain cannot be reached now "
+        "(reason `chain_unavailable`, with Retry-After); nothing was charged",
+    ),
+    200: {"description": "The result and its receipt", "headers": _PAYMENT_RESPONSE},
+    202: {
+        "model": Problem,
+        "description": "The result exists; its payment is not settled yet (reason "
+        "`settlement_pending`): send the same payment again or poll the task",
+    },
+    402: {
+        "model": PaymentRequiredOut,
+        "description": "Payment required, or the payment was refused (see `reason`)",
+        "headers": _PAYMENT_REQUIRED,
+    },
+    409: {"model": Problem, "description": "The payment is paying for a task in flight"},
+    502: {"model": Problem, "description": "The model failed; nothing was charged"},
+}
+"""What ``POST /agents/{name}/skills/{skill}`` may answer, for the OpenAPI."""
+
+
+def _decoded(runtime: Runtime, header: str) -> PaymentPayload:
+    """The header's payment; any shape the decoder did not foresee is a 402, not a 500."""
+    try:
+        return runtime.payments.decode(header)
+    except PaymentRejectedError:
+        raise
+    except Exception as exc:  # a pure decode of client bytes: whatever breaks is their header
+        raise PaymentRejectedError("malformed_payment", "cannot decode the header") from exc
+
+
+def _resource_url(runtime: Runtime, offer: Quote) -> str:
+    """The skill's URL under the configured public address (never the Host header)."""
+    agent, skill = (url_quote(n, safe="") for n in (offer.agent.name, offer.skill.name))
+    return f"{runtime.settings.public_base_url}/agents/{agent}/skills/{skill}"
+
+
 def _payment_required(
-    runtime: Runtime, offer: Quote, request: Request, error: str, reason: str | None
+    runtime: Runtime, offer: Quote, error: str, reason: str | None, **extra: Any
 ) -> JSONResponse:
     required = runtime.payments.payment_required(
         offer.requirements,
-        str(request.url),
+        _resource_url(runtime, offer),
         f"{offer.agent.name}/{offer.skill.name}: {offer.skill.instructions}",
         error,
     )
     document = required.model_dump(mode="json", by_alias=True, exclude_none=True)
     return JSONResponse(
-        document | {"reason": reason or "payment_required"},
+        document | {"reason": reason or "payment_required"} | extra,
         402,
         headers={
             PAYMENT_REQUIRED_HEADER: encode_payment_required_header(required),

@@ -15,9 +15,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
+from agents.app.problems import HTTPProblem, answers
 from contracts.client import Chain
 from contracts.manifest import Manifest
 from treasury.errors import UnknownTreasuryAgentError
@@ -45,7 +46,7 @@ class TreasuryReader:
 
 def get_reader() -> TreasuryReader:
     """The chain and manifest; the app overrides this dependency."""
-    raise HTTPException(status_code=503, detail="treasury: no chain configured")
+    raise HTTPProblem(503, "treasury: no chain configured", "not_configured")
 
 
 ReaderDep = Annotated[TreasuryReader, Depends(get_reader)]
@@ -145,6 +146,10 @@ def _at(timestamp: int) -> datetime:
     "/agents/{name}/treasury",
     response_model=TreasuryOut,
     summary="An agent's revenue, distributions, buyback and burn, and each staker's claimable",
+    responses=answers(
+        s404="Unknown agent",
+        s503="The chain cannot be reached now (reason `chain_unavailable`, with Retry-After)",
+    ),
 )
 def get_treasury(name: str, reader: ReaderDep) -> TreasuryOut:
     """The treasury's books read from the chain now, with revenue over time from its
@@ -152,7 +157,7 @@ def get_treasury(name: str, reader: ReaderDep) -> TreasuryOut:
     try:
         addresses = agent_addresses(reader.manifest, name)
     except UnknownTreasuryAgentError as exc:
-        raise HTTPException(status_code=404, detail=exc.message) from exc
+        raise HTTPProblem(404, exc.message, "unknown_agent") from exc
     state = read_treasury(reader.chain, name, addresses, reader.manifest.start_block)
     usd = state.dollars
 

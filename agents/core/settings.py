@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     api_port: int = Field(default=8000, ge=0, le=65535)
     """Port of the HTTP API."""
 
+    public_url: str | None = None
+    """The API's address as customers reach it (``https://agents.example.org``), named in
+    every 402's ``resource.url``. Unset: ``http://{api_host}:{api_port}``. The request's
+    Host header is never used: a client controls it."""
+
     facilitator_url: str | None = None
     """URL of a remote x402 facilitator. Unset: verify and settle in-process, paying
     gas from the deployer key (the embedded chain's dev account 0)."""
@@ -82,6 +87,11 @@ class Settings(BaseSettings):
     def embedded_chain(self) -> bool:
         """True when agentdao runs its own local chain."""
         return self.rpc_url is None
+
+    @property
+    def public_base_url(self) -> str:
+        """The API's public address without a trailing slash (see ``public_url``)."""
+        return (self.public_url or f"http://{self.api_host}:{self.api_port}").rstrip("/")
 
     @property
     def manifest_path(self) -> Path:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from eth_account.signers.local import LocalAccount
@@ -31,7 +32,7 @@ async def describe_agent(url: str, agent: str) -> dict[str, Any]:
     """
     async with httpx.AsyncClient(base_url=url, timeout=30) as client:
         try:
-            response = await client.get(f"/agents/{agent}")
+            response = await client.get(f"/agents/{quote(agent, safe='')}")
         except httpx.HTTPError as exc:
             raise HireError(f"cannot reach the runtime at {url}: {exc}") from exc
     if response.status_code != 200:
@@ -82,7 +83,8 @@ async def hire_over_http(
     async with httpx.AsyncClient(transport=transport, base_url=url, timeout=120) as http:
         try:
             response = await http.post(
-                f"/agents/{agent['name']}/skills/{skill}", json={"input": task_input}
+                f"/agents/{quote(agent['name'], safe='')}/skills/{quote(skill, safe='')}",
+                json={"input": task_input},
             )
         except Exception as exc:  # x402's PaymentError and transport errors alike
             raise HireError(f"the hire did not complete: {exc}") from exc

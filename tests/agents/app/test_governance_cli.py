@@ -261,6 +261,7 @@ def test_bad_changes_are_refused_before_anything_is_sent(
         ("temperature=hot",): "'hot' is not a temperature",
         ("model=gpt4",): "expected 'provider:model'",
         ("price.summarize=5000",): "outside this agent's price band",
+        ("price.summarize=1e30",): "a number too large or too precise to use",
     }
     for changes, message in cases.items():
         args = [a for c in changes for a in ("--set", c)]
