@@ -94,7 +94,8 @@ async def _bench(url: str, levels: list[int], seconds: float, w3: Web3) -> None:
     await _drive(1, 1.0, paid)  # warm up: connections, model cache, facilitator nonce
     print(
         f"{'clients':>7} | {'paid hires/s':>12} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6} | "
-        f"{'GET /agents/{name} /s':>21} {'p50 ms':>8} {'p99 ms':>8} | {'unpaid/paid':>11}"
+        f"{'GET /agents/{name} /s':>21} {'p50 ms':>8} {'p99 ms':>8} | {'unpaid/paid':>11} | "
+        "event loop lag max / p99 ms (cumulative)"
     )
     for level in levels:
         hires, answers = await _drive(level, seconds, paid)
@@ -106,7 +107,7 @@ async def _bench(url: str, levels: list[int], seconds: float, w3: Web3) -> None:
             f"{level:>7} | {hires.per_second:>12.1f} {hires.percentile(0.5):>8.1f} "
             f"{hires.percentile(0.99):>8.1f} {hires.errors:>6} | {reads.per_second:>21.1f} "
             f"{reads.percentile(0.5):>8.1f} {reads.percentile(0.99):>8.1f} | "
-            f"{reads.per_second / hires.per_second:>10.1f}x"
+            f"{reads.per_second / hires.per_second:>10.1f}x | {await _lag(plain)}"
         )
     print(
         f"gas per settled hire (transferWithAuthorization, {len(gas)} receipts): "
@@ -114,6 +115,13 @@ async def _bench(url: str, levels: list[int], seconds: float, w3: Web3) -> None:
     )
     for client in (*payers.values(), plain):
         await client.aclose()
+
+
+async def _lag(client: httpx.AsyncClient) -> str:
+    """The runtime's own reading of its event loop's lag (``GET /health``): a blocking call
+    in the hire path shows here; the aim is under 20 ms."""
+    health = (await client.get("/health")).json()
+    return f"{health['loop_lag_max_ms']:.1f} / {health['loop_lag_p99_ms']:.1f}"
 
 
 def main() -> None:

@@ -32,6 +32,7 @@ from x402.schemas import PaymentPayload, SettleResponse
 
 from agents.app import governance_api, problems, treasury_api
 from agents.app.limits import BodyLimit, GuardedRoute, restore_recursion_limit
+from agents.app.loop_lag import LoopLagMonitor
 from agents.app.problems import HTTPProblem, Problem, answers, problem
 from agents.app.scheduler import start_scheduler
 from agents.core.errors import (
@@ -235,12 +236,27 @@ def _paid(runtime: Runtime, task: Task) -> JSONResponse:
     )
 
 
+class Health(BaseModel):
+    """``GET /health``: serving, and how late the event loop runs."""
+
+    status: str
+    agents: int
+    """Agents this runtime serves."""
+    loop_lag_samples: int
+    loop_lag_max_ms: float
+    """The longest the loop was late (ms) among the samples kept."""
+    loop_lag_p99_ms: float
+
+
 def create_app(runtime: Runtime) -> FastAPI:
     """The API over ``runtime``. Its lifespan starts the runtime (recovery, jobs) and
     stops it after the server finished the requests in flight."""
 
+    loop_lag = LoopLagMonitor()
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        loop_lag.start()
         await runtime.start()
         scheduler = start_scheduler(runtime)
         try:
@@ -248,6 +264,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         finally:
             scheduler.shutdown(wait=False)
             await runtime.stop()
+            await loop_lag.stop()
 
     app = FastAPI(
         title="agentdao",
@@ -260,6 +277,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.add_middleware(BodyLimit)
     problems.install(app)
     app.state.runtime = runtime
+    app.state.loop_lag = loop_lag
     app.include_router(governance_api.router)
     app.dependency_overrides[governance_api.get_engine] = lambda: runtime.tasks.engine
     app.include_router(treasury_api.router)
@@ -271,6 +289,19 @@ def create_app(runtime: Runtime) -> FastAPI:
             return runtime.agent(name)
         except UnknownAgentError as exc:
             raise HTTPProblem(404, exc.message, "unknown_agent") from exc
+
+    @app.get("/health", response_model=Health, responses=answers())
+    def health() -> Health:
+        """The runtime is serving; how late its event loop runs (a blocking call on the loop
+        shows here first), over the last two minutes of samples."""
+        figures = loop_lag.figures()
+        return Health(
+            status="ok",
+            agents=len(runtime.agents),
+            loop_lag_samples=figures.samples,
+            loop_lag_max_ms=figures.max_ms,
+            loop_lag_p99_ms=figures.p99_ms,
+        )
 
     @app.get("/agents", response_model=list[AgentSummary], responses=answers())
     def list_agents() -> list[AgentSummary]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from agents.runtime.runtime import Runtime
 from agents.runtime.tasks import TaskState
 from contracts.accounts import dev_account
 from contracts.client import Chain
-from tests.conftest import Deployment
+from tests.conftest import Deployment, LiveServer
 from tests.support.customers import (
     header,
     paying_client,
@@ -426,3 +427,13 @@ async def test_the_reconcile_job_finishes_a_pending_settlement(
     assert done.state is TaskState.SETTLED
     assert balance(runtime, CUSTOMER_ADDRESS) == parked - SCRIBE_HEADLINE
     assert runtime.tasks.in_flight() == []
+
+
+def test_health_reports_the_event_loop_lag(live: LiveServer) -> None:
+    """The runtime samples its own loop from the start; /health serves the figures."""
+    time.sleep(0.3)
+    health = httpx.get(f"{live.url}/health").json()
+    assert health["status"] == "ok"
+    assert health["agents"] == 2
+    assert health["loop_lag_samples"] > 3
+    assert 0 <= health["loop_lag_p99_ms"] <= health["loop_lag_max_ms"]
