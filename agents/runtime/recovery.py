@@ -54,8 +54,10 @@ async def recover(tasks: TaskStore, payments: Payments) -> list[Task]:
     newest = await asyncio.to_thread(tasks.last_settled_at)
     if newest is not None:
         resolved += await recheck(tasks, payments, newest - timedelta(seconds=RECHECK_WINDOW))
+    done = {task.id for task in resolved}
     for task in await asyncio.to_thread(tasks.in_flight):
-        resolved.append(await _resolve(tasks, payments, task))
+        if task.id not in done:  # a reopened task still pending was tried just now
+            resolved.append(await _resolve(tasks, payments, task))
     return resolved
 
 
@@ -81,6 +83,7 @@ async def recheck(tasks: TaskStore, payments: Payments, since: datetime) -> list
             )
         except InvalidTransitionError:  # something else moved it meanwhile
             continue
+        payments.facilitator.resync()
         resolved.append(await _resolve(tasks, payments, reopened))
     return resolved
 
