@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import time
@@ -260,7 +261,7 @@ async def test_requirements_widen_the_timeout_by_the_chains_lead(
 ) -> None:
     assert payments.requirements(vault, PRICE).max_timeout_seconds == payments.timeout
     advance_time(chain.w3, 3600)
-    time.sleep(CLOCK_CACHE_SECONDS)
+    await asyncio.sleep(CLOCK_CACHE_SECONDS)
     lead = payments.chain_lead()
     assert 3590 <= lead <= 3610
     widened = payments.requirements(vault, PRICE)

@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hexbytes import HexBytes
 from web3 import Web3
-from x402.schemas import PaymentPayload, PaymentRequirements
+from x402.schemas import PaymentPayload
 
 import agents.runtime.hiring
 import agents.runtime.skills
@@ -40,7 +41,7 @@ def runtime(deployment: Deployment, chain: Chain, tmp_path: Path) -> Runtime:
 
 
 @pytest.fixture
-def model_runs(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+def model_runs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The inputs the model was run on, in order (the offline model, counted)."""
     runs: list[str] = []
     real = agents.runtime.skills.arun_skill
@@ -51,22 +52,20 @@ def model_runs(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
         return await real(*args, **kwargs)
 
     monkeypatch.setattr(agents.runtime.hiring, "arun_skill", counted)
-    yield runs
+    return runs
 
 
-async def paid(runtime: Runtime, skill: str = "headline", index: int = CUSTOMER) -> tuple[
-    Quote, PaymentPayload
-]:
+async def paid(
+    runtime: Runtime, skill: str = "headline", index: int = CUSTOMER
+) -> tuple[Quote, PaymentPayload]:
     offer = quote(runtime, "scribe", skill)
     return offer, await sign_payment(index, offer.requirements)
 
 
 def rebuilt_from_chain(chain: Chain, tx: str, offer: Quote) -> PaymentPayload:
     """What a stranger makes of a settlement: its calldata is the whole authorization."""
-    calldata = chain.w3.eth.get_transaction(tx)["input"]
-    function, args = chain.contract("MockUSDC", offer.requirements.asset).decode_function_input(
-        calldata
-    )
+    calldata = chain.w3.eth.get_transaction(HexBytes(tx))["input"]
+    _, args = chain.contract("MockUSDC", offer.requirements.asset).decode_function_input(calldata)
     sender, to, value, after, before, nonce = (
         args[k] for k in ("from", "to", "value", "validAfter", "validBefore", "nonce")
     )
@@ -163,9 +162,7 @@ async def test_ten_payments_from_a_wallet_that_covers_one_run_the_model_once(
     assert len(runtime.tasks.list()) == 1  # refused payments leave no task behind
 
 
-async def test_payments_within_the_balance_all_run(
-    runtime: Runtime, model_runs: list[str]
-) -> None:
+async def test_payments_within_the_balance_all_run(runtime: Runtime, model_runs: list[str]) -> None:
     offer = quote(runtime, "scribe", "headline")
     payments = [await sign_payment(CUSTOMER, offer.requirements) for _ in range(3)]
     done = await asyncio.gather(*(hire(runtime, offer, f"j{i}", p) for i, p in enumerate(payments)))

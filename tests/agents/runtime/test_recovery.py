@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import time
+import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 from x402.schemas import PaymentPayload, PaymentRequirements
@@ -58,7 +59,7 @@ async def task_in(runtime: Runtime, state: TaskState, valid_for: int = 300) -> T
     )
     path = [TaskState.VERIFIED, TaskState.RUNNING, TaskState.SUCCEEDED]
     for step in path[: path.index(state) + 1] if state in path else []:
-        fields = {"result": "the answer"} if step is TaskState.SUCCEEDED else {}
+        fields: dict[str, Any] = {"result": "the answer"} if step is TaskState.SUCCEEDED else {}
         task = runtime.tasks.move(task.id, step, **fields)
     return task
 
@@ -166,7 +167,7 @@ async def test_a_lost_settlement_whose_authorization_expired_fails_uncharged(
     task = await hired(runtime, valid_for=8)
     revert(chain, lost)
     advance_time(chain.w3, 60)
-    time.sleep(CLOCK_CACHE_SECONDS)  # the runtime reads the chain's new clock
+    await asyncio.sleep(CLOCK_CACHE_SECONDS)  # the runtime reads the chain's new clock
     [resolved] = await recover(runtime.tasks, runtime.payments)
     assert resolved.state is TaskState.FAILED
     assert not resolved.charged

@@ -8,7 +8,15 @@ import pytest
 from sqlmodel import create_engine
 
 from agents.core.errors import InvalidTransitionError
-from agents.runtime.tasks import COMMITTED, IN_FLIGHT, TRANSITIONS, NewTask, Task, TaskState, TaskStore
+from agents.runtime.tasks import (
+    COMMITTED,
+    IN_FLIGHT,
+    TRANSITIONS,
+    NewTask,
+    Task,
+    TaskState,
+    TaskStore,
+)
 
 HAPPY_PATH = [TaskState.VERIFIED, TaskState.RUNNING, TaskState.SUCCEEDED, TaskState.SETTLED]
 FAILED_FINAL = {TaskState.FAILED, TaskState.SETTLE_FAILED}
