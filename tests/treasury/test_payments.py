@@ -263,7 +263,9 @@ async def test_requirements_widen_the_timeout_by_the_chains_lead(
     advance_time(chain.w3, 3600)
     await asyncio.sleep(CLOCK_CACHE_SECONDS)
     lead = payments.chain_lead()
-    assert 3590 <= lead <= 3610
+    block_time = int(chain.w3.eth.get_block("latest")["timestamp"])
+    assert lead > 3000
+    assert abs(lead - (block_time - time.time())) <= 2
     widened = payments.requirements(vault, PRICE)
     assert widened.max_timeout_seconds == payments.timeout + lead
     # A customer dating by its own clock still pays in time by the chain's.

@@ -154,7 +154,7 @@ async def test_a_settlement_the_chain_lost_is_reopened_and_settled_again(
     [resolved] = await recover(runtime.tasks, runtime.payments)
     assert resolved.id == task.id
     assert resolved.state is TaskState.SETTLED
-    assert resolved.settlement_tx != task.settlement_tx
+    # (the same nonce and calldata may sign to the same hash: landing is what counts)
     assert runtime.payments.landed(resolved.settlement_tx or "")
     assert runtime.payments.balance_of(PAYER) == before - PRICE
 
