@@ -43,6 +43,10 @@ class Facilitator(Protocol):
 
     async def aclose(self) -> None: ...
 
+    def resync(self) -> None:
+        """Forget what it assumed of the chain's state (the operator's next nonce): the
+        chain lost blocks, so those assumptions may be ahead of it."""
+
 
 class _ContractCache:
     """The x402 signer builds a web3 contract for every read and settlement, and web3
@@ -143,6 +147,11 @@ class LocalFacilitator:
     async def aclose(self) -> None:
         """Nothing to release: the signer's HTTP session closes with the process."""
 
+    def resync(self) -> None:
+        # A nonce counted past blocks the chain lost would queue every settlement
+        # behind a gap that never fills.
+        self.signer._forget_nonce()
+
 
 class RemoteFacilitator:
     """A facilitator service by URL, over x402's HTTP facilitator protocol."""
@@ -165,6 +174,9 @@ class RemoteFacilitator:
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+    def resync(self) -> None:
+        """Nothing to forget: the remote service keeps its own nonces."""
 
 
 def open_facilitator(settings: Settings, chain: Chain, network: str) -> Facilitator:

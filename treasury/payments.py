@@ -7,31 +7,58 @@ field by field here, so a refusal says what is wrong (``underpaid``,
 ``wrong_asset``, ``expired``, ...), then verified and later settled by the
 facilitator. Settlement happens only when the caller asks, after the task
 succeeded.
+
+Every field a customer controls is parsed strictly (uint256 ranges, 32-byte hex
+nonces, hex signatures, JSON shapes), so a hostile header is a refusal with a reason,
+never a crash. A chain the runtime cannot reach raises
+:class:`~agents.core.errors.ChainUnreachableError` from every method that needs it,
+never a refusal: a valid payment is not the customer's fault during an outage.
 """
 
 from __future__ import annotations
 
+import asyncio
+import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Final
+from typing import Final
 
 from hexbytes import HexBytes
 from pydantic import ValidationError
 from web3 import Web3
-from web3.exceptions import ContractCustomError, ContractLogicError, Web3Exception
+from web3.exceptions import (
+    ContractCustomError,
+    ContractLogicError,
+    ProviderConnectionError,
+    TransactionNotFound,
+    Web3Exception,
+)
 from x402.http import decode_payment_signature_header
 from x402.schemas import PaymentPayload, PaymentRequired, PaymentRequirements, ResourceInfo
 
-from agents.core.errors import PaymentRejectedError, SettlementError
+from agents.core.errors import ChainUnreachableError, PaymentRejectedError, SettlementError
 from contracts.client import Chain, decode_revert
 from treasury.facilitator import Facilitator
 
-__all__ = ["Authorization", "PaymentToken", "Payments", "network_of", "to_decimal"]
+__all__ = ["Authorization", "PaymentToken", "Payments", "network_of", "to_decimal", "uint256"]
 
 SCHEME: Final = "exact"
 EXPIRY_MARGIN: Final = 6
 """Seconds an authorization must still be valid for; the facilitator uses the same."""
+CLOCK_SKEW: Final = 300
+"""Seconds a customer's clock may run ahead of the chain's: an authorization may stay
+valid at most this much longer than the requirements' ``maxTimeoutSeconds``."""
+UINT256_MAX: Final = 2**256 - 1
+
+_UNREACHABLE: Final = (OSError, ProviderConnectionError)
+"""What web3's HTTP provider raises when the node does not answer (requests' connection
+errors and timeouts are OSErrors)."""
+_DIGITS: Final = re.compile(r"[0-9]{1,78}")
+_BYTES32: Final = re.compile(r"0x[0-9a-fA-F]{64}")
+_HEX: Final = re.compile(r"0x(?:[0-9a-fA-F]{2})+")
 
 _TRANSFER_WITH_AUTHORIZATION: Final = (
     "transferWithAuthorization(address,address,uint256,uint256,uint256,bytes32,bytes)"
@@ -123,16 +150,18 @@ class Authorization:
             PaymentRejectedError: ``malformed_payment``.
         """
         try:
-            auth = payload.payload["authorization"]
-            signature = payload.payload["signature"]
+            body = payload.payload
+            if not isinstance(body, dict) or not isinstance(body.get("authorization"), dict):
+                raise ValueError("no authorization object")
+            auth = body["authorization"]
             return cls(
-                payer=Web3.to_checksum_address(auth["from"]),
-                pay_to=Web3.to_checksum_address(auth["to"]),
-                value=int(auth["value"]),
-                valid_after=int(auth["validAfter"]),
-                valid_before=int(auth["validBefore"]),
-                nonce=_nonce(auth["nonce"]),
-                signature=str(signature),
+                payer=_address(auth["from"], "from"),
+                pay_to=_address(auth["to"], "to"),
+                value=uint256(auth["value"], "value"),
+                valid_after=uint256(auth["validAfter"], "validAfter"),
+                valid_before=uint256(auth["validBefore"], "validBefore"),
+                nonce=_matching(_BYTES32, auth["nonce"], "nonce", "32 bytes of 0x-hex").lower(),
+                signature=_matching(_HEX, body.get("signature"), "signature", "0x-hex bytes"),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise PaymentRejectedError(
@@ -140,11 +169,33 @@ class Authorization:
             ) from exc
 
 
-def _nonce(value: Any) -> str:
-    raw = bytes(HexBytes(str(value)))
-    if len(raw) != 32:
-        raise ValueError("the nonce must be 32 bytes")
-    return "0x" + raw.hex()
+def uint256(value: object, name: str) -> int:
+    """A uint256 as x402 writes it (decimal digits; a JSON integer is accepted too).
+
+    Raises:
+        ValueError: anything else (signs, floats, booleans, hex, spaces, > 2**256 - 1).
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and _DIGITS.fullmatch(value):
+        number = int(value)
+    else:
+        raise ValueError(f"{name} must be a uint256 in decimal digits, not {value!r:.40}")
+    if not 0 <= number <= UINT256_MAX:
+        raise ValueError(f"{name} is outside uint256")
+    return number
+
+
+def _matching(pattern: re.Pattern[str], value: object, name: str, what: str) -> str:
+    if not isinstance(value, str) or pattern.fullmatch(value) is None:
+        raise ValueError(f"{name} must be {what}")
+    return value
+
+
+def _address(value: object, name: str) -> str:
+    if not isinstance(value, str) or not Web3.is_address(value):
+        raise ValueError(f"{name} must be an address")
+    return Web3.to_checksum_address(value)
 
 
 CLOCK_CACHE_SECONDS = 1.0
@@ -181,7 +232,8 @@ class Payments:
         """
         lead, read_at = self._lead
         if time.monotonic() - read_at >= CLOCK_CACHE_SECONDS:
-            block_time = int(self.chain.w3.eth.get_block("latest")["timestamp"])
+            with self._reaching_chain():
+                block_time = int(self.chain.w3.eth.get_block("latest")["timestamp"])
             lead = max(0, block_time - int(time.time()))
             self._lead = (lead, time.monotonic())
         return lead
@@ -214,7 +266,9 @@ class Payments:
         """
         try:
             payload = decode_payment_signature_header(header)
-        except (ValueError, ValidationError, TypeError) as exc:
+        # x402's decoder assumes a JSON object: `[]`, `null` or `1` raise AttributeError,
+        # a deep nesting RecursionError. Any of them is a header we cannot read.
+        except (ValueError, ValidationError, TypeError, AttributeError, RecursionError) as exc:
             raise PaymentRejectedError("malformed_payment", "cannot decode the header") from exc
         if not isinstance(payload, PaymentPayload):
             raise PaymentRejectedError("unsupported_version", "x402 version 2 is required")
@@ -228,7 +282,8 @@ class Payments:
         Raises:
             PaymentRejectedError: ``unsupported_scheme``, ``wrong_network``, ``wrong_asset``,
                 ``wrong_recipient``, ``underpaid``, ``overpaid``, ``expired``,
-                ``not_yet_valid`` or ``malformed_payment``.
+                ``not_yet_valid``, ``validity_too_long`` or ``malformed_payment``.
+            ChainUnreachableError: the chain's clock cannot be read.
         """
         accepted = payload.accepted
         if accepted.scheme != SCHEME:
@@ -250,7 +305,11 @@ class Payments:
                 "wrong_recipient", f"pays {auth.pay_to}, the treasury is {requirements.pay_to}"
             )
         price = int(requirements.amount)
-        for value in (auth.value, int(accepted.amount)):
+        try:
+            accepted_amount = uint256(accepted.amount, "accepted.amount")
+        except ValueError as exc:
+            raise PaymentRejectedError("malformed_payment", str(exc)) from exc
+        for value in (auth.value, accepted_amount):
             if value != price:
                 code = "underpaid" if value < price else "overpaid"
                 raise PaymentRejectedError(
@@ -267,6 +326,15 @@ class Payments:
             raise PaymentRejectedError(
                 "not_yet_valid", f"the authorization is valid only after {auth.valid_after}"
             )
+        # A payment pending settlement is retried while its authorization lives, and the
+        # task table stores validBefore in 64 bits: neither may be unbounded.
+        longest = now + requirements.max_timeout_seconds + CLOCK_SKEW
+        if auth.valid_before > longest:
+            raise PaymentRejectedError(
+                "validity_too_long",
+                f"the authorization is valid until {auth.valid_before}; this agent takes "
+                f"authorizations valid for at most {requirements.max_timeout_seconds} s",
+            )
         return auth
 
     async def verify(self, payload: PaymentPayload, requirements: PaymentRequirements) -> None:
@@ -274,21 +342,28 @@ class Payments:
 
         Raises:
             PaymentRejectedError: the facilitator refused; the reason is ours where we can
-                tell (``bad_signature``, ``reused``, ``insufficient_funds``, ...).
+                tell (``bad_signature``, ``reused``, ``insufficient_funds``, ...), or
+                ``facilitator_unavailable`` (a remote facilitator did not answer).
+            ChainUnreachableError: the chain does not answer, so the refusal (if any)
+                says nothing about the payment.
         """
         try:
             response = await self.facilitator.verify(payload, requirements)
         except Exception as exc:  # unreachable facilitator, RPC error: nothing was charged
+            await asyncio.to_thread(self.ensure_reachable)
             raise PaymentRejectedError(
                 "facilitator_unavailable", f"{type(exc).__name__}: {exc}"
             ) from exc
         if response.is_valid:
             return
+        # x402's facilitator reports an RPC failure as a bad signature: ask the chain
+        # (only on a refusal, so a good payment costs no extra call).
+        await asyncio.to_thread(self.ensure_reachable)
         raw = response.invalid_reason or "invalid"
         code = _FACILITATOR_REASONS.get(raw)
         if code is None:
             try:
-                diagnosed = self.diagnose(Authorization.of(payload))
+                diagnosed = await asyncio.to_thread(self.diagnose, Authorization.of(payload))
             except Exception:  # the diagnosis is a courtesy; the facilitator already refused
                 diagnosed = None
             if diagnosed is not None:
@@ -316,6 +391,22 @@ class Payments:
             reason = f"{reason} ({response.error_message})"
         raise SettlementError(reason)
 
+    def ensure_reachable(self) -> None:
+        """Return if the chain answers a trivial call.
+
+        Raises:
+            ChainUnreachableError: it does not.
+        """
+        with self._reaching_chain():
+            self.chain.w3.eth.block_number  # noqa: B018  (the call is the probe)
+
+    @contextmanager
+    def _reaching_chain(self) -> Iterator[None]:
+        try:
+            yield
+        except _UNREACHABLE as exc:
+            raise ChainUnreachableError(self.chain.rpc_url, type(exc).__name__) from exc
+
     def chain_now(self) -> float:
         """The chain's clock, as this machine's clock plus the chain's lead."""
         return time.time() + self.chain_lead()
@@ -327,28 +418,54 @@ class Payments:
         return valid_before >= now + EXPIRY_MARGIN
 
     def is_used(self, payer: str, nonce: str) -> bool:
-        """True when the authorization was already spent (or cancelled) on chain."""
-        used: bool = self._contract.functions.authorizationState(
-            Web3.to_checksum_address(payer), bytes(HexBytes(nonce))
-        ).call()
+        """True when the authorization was already spent (or cancelled) on chain.
+
+        Raises:
+            ChainUnreachableError: the chain does not answer.
+        """
+        with self._reaching_chain():
+            used: bool = self._contract.functions.authorizationState(
+                Web3.to_checksum_address(payer), bytes(HexBytes(nonce))
+            ).call()
         return used
+
+    def landed(self, tx: str) -> bool:
+        """True when transaction ``tx`` is in the chain and succeeded.
+
+        Raises:
+            ChainUnreachableError: the chain does not answer.
+        """
+        with self._reaching_chain():
+            try:
+                receipt = self.chain.w3.eth.get_transaction_receipt(HexBytes(tx))
+            except TransactionNotFound:
+                return False
+        return int(receipt["status"]) == 1
 
     def settlement_of(self, payer: str, nonce: str) -> str | None:
         """The transaction that spent the authorization, from the token's
         ``AuthorizationUsed`` event (searched from the deployment's start block)."""
         event = self._contract.events.AuthorizationUsed()
-        logs = event.get_logs(
-            from_block=self.start_block,
-            argument_filters={
-                "authorizer": Web3.to_checksum_address(payer),
-                "nonce": bytes(HexBytes(nonce)),
-            },
-        )
+        with self._reaching_chain():
+            logs = event.get_logs(
+                from_block=self.start_block,
+                argument_filters={
+                    "authorizer": Web3.to_checksum_address(payer),
+                    "nonce": bytes(HexBytes(nonce)),
+                },
+            )
         return logs[-1]["transactionHash"].to_0x_hex() if logs else None
 
     def balance_of(self, address: str) -> int:
-        """Payment-token units held by ``address``."""
-        balance: int = self._contract.functions.balanceOf(Web3.to_checksum_address(address)).call()
+        """Payment-token units held by ``address``.
+
+        Raises:
+            ChainUnreachableError: the chain does not answer.
+        """
+        with self._reaching_chain():
+            balance: int = self._contract.functions.balanceOf(
+                Web3.to_checksum_address(address)
+            ).call()
         return balance
 
     def diagnose(self, auth: Authorization) -> PaymentRejectedError | None:

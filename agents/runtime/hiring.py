@@ -3,12 +3,16 @@
 The customer is charged only after the result is stored: the payment is verified
 first, the task runs with the live config of the moment it was quoted, and the
 authorization is settled on chain only once the task succeeded. A payment opens
-at most one task; presenting it again returns that task.
+at most one task; the customer presenting it again (same call, same input) gets that
+task, anyone else a refusal. A payer's payments run the model only while its balance
+covers all of them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import weakref
 from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict
@@ -95,57 +99,109 @@ def quote(runtime: Runtime, agent: str, skill: str) -> Quote:
 async def hire(runtime: Runtime, offer: Quote, task_input: str, payment: PaymentPayload) -> Task:
     """Run a paid call and return its settled task (or the task this payment already paid).
 
+    A payment already seen returns its task only to the customer's retry: the same
+    authorization, for the same skill, with the same input. Anyone else presenting it
+    (it is public in the settlement's calldata) is refused as ``reused``.
+
     Raises:
         PaymentRejectedError: the payment does not pay for this call; nothing charged.
+            ``insufficient_funds`` also when the payer's balance does not cover this
+            payment on top of its others still to be settled.
         PaymentInUseError: the payment is paying for a task still in flight.
         TaskFailedError: the model call failed; nothing charged.
         SettlementError: the result exists but the payment could not be settled;
             nothing charged.
+        SettlementPendingError: the result is held until the payment settles.
+        ChainUnreachableError: the chain does not answer; nothing charged (a task whose
+            result exists is settled by a retry or the reconcile job).
     """
     tasks, payments = runtime.tasks, runtime.payments
     auth = Authorization.of(payment)
-    existing = tasks.find_payment(auth.payer, auth.nonce)
+    existing = await asyncio.to_thread(tasks.find_payment, auth.payer, auth.nonce)
     if existing is not None:
-        return await _replay(tasks, payments, existing, offer, auth)
-    auth = payments.check(payment, offer.requirements)
+        return await _replay(tasks, payments, existing, offer, auth, task_input)
+    auth = await asyncio.to_thread(payments.check, payment, offer.requirements)
     live = offer.agent.live
-    task, created = tasks.open(
-        NewTask(
-            agent=offer.agent.name,
-            skill=offer.skill.name,
-            input=task_input,
-            payer=auth.payer,
-            nonce=auth.nonce,
-            amount=auth.value,
-            valid_before=auth.valid_before,
-            config_version=live.version,
-            config_hash=live.config_hash,
-            payment=payment.model_dump_json(by_alias=True),
-            requirements=offer.requirements.model_dump_json(by_alias=True),
-        )
+    new = NewTask(
+        agent=offer.agent.name,
+        skill=offer.skill.name,
+        input=task_input,
+        payer=auth.payer,
+        nonce=auth.nonce,
+        amount=auth.value,
+        valid_before=auth.valid_before,
+        config_version=live.version,
+        config_hash=live.config_hash,
+        payment=payment.model_dump_json(by_alias=True),
+        requirements=offer.requirements.model_dump_json(by_alias=True),
     )
+    task, created = await asyncio.to_thread(tasks.open, new)
     if not created:  # the same payment arrived twice at once; the other one owns it
-        return await _replay(tasks, payments, task, offer, auth)
+        return await _replay(tasks, payments, task, offer, auth, task_input)
     try:
         await payments.verify(payment, offer.requirements)
-    except PaymentRejectedError:
-        tasks.discard(task.id)
+        await _commit_funds(tasks, payments, task)
+    except Exception:
+        # Never accepted: forget it, or a forged payment would block the payer's nonce.
+        await asyncio.to_thread(tasks.discard, task.id)
         raise
-    tasks.move(task.id, TaskState.VERIFIED)
-    tasks.move(task.id, TaskState.RUNNING)
+    await asyncio.to_thread(tasks.move, task.id, TaskState.RUNNING)
     try:
         chat_model = build_chat_model(live.model, float(live.temperature), runtime.model_settings)
         result = await arun_skill(
             chat_model, live.system_prompt, offer.skill.instructions, task_input
         )
     except AgentDaoError as exc:
-        tasks.move(task.id, TaskState.FAILED, error=exc.message)
+        await asyncio.to_thread(tasks.move, task.id, TaskState.FAILED, error=exc.message)
         raise TaskFailedError(task.id, exc.message) from exc
     except Exception as exc:  # an unexpected bug must still leave the task failed, unpaid
-        tasks.move(task.id, TaskState.FAILED, error=f"{type(exc).__name__}: {exc}")
+        error = f"{type(exc).__name__}: {exc}"
+        await asyncio.to_thread(tasks.move, task.id, TaskState.FAILED, error=error)
         raise
-    task = tasks.move(task.id, TaskState.SUCCEEDED, result=result.text, model=result.model)
+    task = await asyncio.to_thread(
+        functools.partial(
+            tasks.move,
+            task.id,
+            TaskState.SUCCEEDED,
+            source=TaskState.RUNNING,
+            result=result.text,
+            model=result.model,
+        )
+    )
     return await settle_task(tasks, payments, task)
+
+
+_payer_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+"""One lock per payer while its funds are counted; a lock lives only while in use, so
+it never outlives the event loop it was used on."""
+
+
+async def _commit_funds(tasks: TaskStore, payments: Payments, task: Task) -> None:
+    """Move a verified payment's task to ``verified`` if the payer's balance covers it on
+    top of every other payment of its that the runtime will settle.
+
+    The facilitator checks each payment against the balance alone, so ten payments from
+    a wallet that holds one price would all pass and run the model ten times.
+
+    Raises:
+        PaymentRejectedError: ``insufficient_funds``.
+    """
+    lock = _payer_locks.get(task.payer)
+    if lock is None:
+        lock = _payer_locks.setdefault(task.payer, asyncio.Lock())
+    async with lock:  # count and claim in one step, or two payments count the same funds
+        # Committed first, then the balance: a settlement in between counts twice (a
+        # refusal at the margin), never not at all.
+        committed = await asyncio.to_thread(tasks.committed_amount, task.payer, task.id)
+        balance = await asyncio.to_thread(payments.balance_of, task.payer)
+        if committed + task.amount > balance:
+            token = payments.token
+            raise PaymentRejectedError(
+                "insufficient_funds",
+                f"the payer holds {token.dollars(balance)} {token.symbol} and "
+                f"{token.dollars(committed)} of it is promised to payments still in flight",
+            )
+        await asyncio.to_thread(tasks.move, task.id, TaskState.VERIFIED)
 
 
 async def settle_task(tasks: TaskStore, payments: Payments, task: Task) -> Task:
@@ -161,6 +217,7 @@ async def settle_task(tasks: TaskStore, payments: Payments, task: Task) -> Task:
     Raises:
         SettlementPendingError: not settled yet, but it still may be.
         SettlementError: the payment can never settle; the task is ``settle_failed``.
+        ChainUnreachableError: the chain does not answer; the task stays ``succeeded``.
     """
     payment = PaymentPayload.model_validate_json(task.payment)
     requirements = PaymentRequirements.model_validate_json(task.requirements)
@@ -171,12 +228,12 @@ async def settle_task(tasks: TaskStore, payments: Payments, task: Task) -> Task:
         if tx is None:
             if await asyncio.to_thread(payments.still_spendable, task.valid_before):
                 raise SettlementPendingError(exc.reason, task.id) from exc
-            tasks.move(task.id, TaskState.SETTLE_FAILED, error=exc.reason)
+            await asyncio.to_thread(tasks.move, task.id, TaskState.SETTLE_FAILED, error=exc.reason)
             raise SettlementError(exc.reason, task.id) from exc
     try:
-        return tasks.move(task.id, TaskState.SETTLED, settlement_tx=tx)
+        return await asyncio.to_thread(tasks.move, task.id, TaskState.SETTLED, settlement_tx=tx)
     except InvalidTransitionError:  # a concurrent retry of the same payment settled it
-        settled = tasks.get(task.id)
+        settled = await asyncio.to_thread(tasks.get, task.id)
         if settled is None or settled.state is not TaskState.SETTLED:
             raise
         return settled
@@ -190,9 +247,18 @@ def _spent_in(payments: Payments, task: Task) -> str | None:
 
 
 async def _replay(
-    tasks: TaskStore, payments: Payments, task: Task, offer: Quote, auth: Authorization
+    tasks: TaskStore,
+    payments: Payments,
+    task: Task,
+    offer: Quote,
+    auth: Authorization,
+    task_input: str,
 ) -> Task:
     """Answer a payment that already opened ``task``: its result, never a second charge.
+
+    Only the customer's retry gets it. A settled authorization is public (it is the
+    settlement's calldata), so each guard below refuses a stranger who rebuilt it; none
+    of their messages names the task, whose id would open ``GET /tasks/{id}``.
 
     A task whose result exists but whose settlement is pending is settled now (the
     authorization can be spent once only, so a concurrent settlement is harmless)."""
@@ -201,8 +267,11 @@ async def _replay(
         raise PaymentRejectedError("reused", "this authorization nonce was already used")
     if (task.agent, task.skill) != (offer.agent.name, offer.skill.name):
         raise PaymentRejectedError(
-            "reused", f"this payment already paid for {task.agent}/{task.skill} (task {task.id})"
+            "reused", f"this payment already paid for another call ({task.agent}/{task.skill})"
         )
+    if task.input != task_input:
+        # The input never goes on chain: only the customer can send it again.
+        raise PaymentRejectedError("reused", "this payment already paid for another input")
     if task.state is TaskState.SETTLED:
         return task
     if task.state is TaskState.SUCCEEDED:

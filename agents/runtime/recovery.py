@@ -1,4 +1,5 @@
-"""Resolve the tasks a stopped or crashed runtime left in flight.
+"""Resolve the tasks a stopped or crashed runtime left in flight, and keep settled
+tasks true to the chain.
 
 Run once at start, before serving. No task stays in flight, and no customer is
 charged without a stored result:
@@ -9,61 +10,178 @@ charged without a stored result:
   crash came after the settlement was broadcast), the task is settled with that
   transaction; if it is still valid and unused, it is settled now; else (expired)
   the task fails, not charged.
+
+A task marked settled is true only while the chain holds its transfer. A chain can
+lose recent blocks (a reorg; a local node killed with the runtime restarts from
+state saved a moment earlier), so recovery re-checks the settlements written in the
+last :data:`RECHECK_WINDOW` seconds before the newest one, and the reconcile job
+re-checks everything settled since the chain last looked intact. A settlement that
+vanished reopens its task (``settled -> succeeded``), which is then settled again
+while its authorization is valid, or failed uncharged.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections import deque
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from agents.core.errors import SettlementError, SettlementPendingError
+from web3 import Web3
+from web3.exceptions import BlockNotFound
+
+from agents.core.errors import InvalidTransitionError, SettlementError, SettlementPendingError
 from agents.runtime.hiring import settle_task
 from agents.runtime.tasks import Task, TaskState, TaskStore
 from treasury.payments import Payments
 
-__all__ = ["LOST_RESULT", "reconcile", "recover"]
+__all__ = ["LOST_RESULT", "RECHECK_WINDOW", "ChainWatch", "recheck", "reconcile", "recover"]
+
+log = logging.getLogger(__name__)
 
 LOST_RESULT = "the runtime stopped before the task finished; not charged"
 EXPIRED = "the payment authorization expired before it could be settled; not charged"
+RECHECK_WINDOW = 60.0
+"""Seconds of settlements before the newest one that recovery re-checks: far more than
+a local node loses when killed (its state is saved every few seconds)."""
 
 
 async def recover(tasks: TaskStore, payments: Payments) -> list[Task]:
-    """Resolve every in-flight task; return them in their final states."""
+    """Reopen recent settlements the chain lost, then resolve every in-flight task;
+    return the tasks touched, in their final states."""
     resolved = []
-    for task in tasks.in_flight():
-        resolved.append(await _resolve(tasks, payments, task))
+    newest = await asyncio.to_thread(tasks.last_settled_at)
+    if newest is not None:
+        resolved += await recheck(tasks, payments, newest - timedelta(seconds=RECHECK_WINDOW))
+    done = {task.id for task in resolved}
+    for task in await asyncio.to_thread(tasks.in_flight):
+        if task.id not in done:  # a reopened task still pending was tried just now
+            resolved.append(await _resolve(tasks, payments, task))
     return resolved
+
+
+async def recheck(tasks: TaskStore, payments: Payments, since: datetime) -> list[Task]:
+    """Re-check the tasks settled at or after ``since`` against the chain; reopen and
+    resolve each whose settlement is gone. Returns those, in their new states.
+
+    Raises:
+        ChainUnreachableError: the chain does not answer (nothing was reopened on a guess).
+    """
+    resolved = []
+    for task in await asyncio.to_thread(tasks.settled_since, since):
+        if await asyncio.to_thread(_paid_on_chain, payments, task):
+            continue
+        log.warning(
+            "task %s: settlement %s is not on chain any more; reopened",
+            task.id,
+            task.settlement_tx,
+        )
+        try:
+            reopened = await asyncio.to_thread(
+                tasks.move, task.id, TaskState.SUCCEEDED, source=TaskState.SETTLED
+            )
+        except InvalidTransitionError:  # something else moved it meanwhile
+            continue
+        payments.facilitator.resync()
+        resolved.append(await _resolve(tasks, payments, reopened))
+    return resolved
+
+
+def _paid_on_chain(payments: Payments, task: Task) -> bool:
+    # The receipt is the direct proof; a node restarted from saved state may keep the
+    # token's storage but not old receipts, so a spent authorization also counts.
+    if task.settlement_tx is not None and payments.landed(task.settlement_tx):
+        return True
+    return payments.is_used(task.payer, task.nonce)
 
 
 async def _resolve(tasks: TaskStore, payments: Payments, task: Task) -> Task:
     if task.state is not TaskState.SUCCEEDED:
-        return tasks.move(task.id, TaskState.FAILED, error=LOST_RESULT)
+        return await asyncio.to_thread(tasks.move, task.id, TaskState.FAILED, error=LOST_RESULT)
     if await asyncio.to_thread(payments.is_used, task.payer, task.nonce):
         tx = await asyncio.to_thread(payments.settlement_of, task.payer, task.nonce)
         if tx is not None:
-            return tasks.move(task.id, TaskState.SETTLED, settlement_tx=tx)
+            return await asyncio.to_thread(tasks.move, task.id, TaskState.SETTLED, settlement_tx=tx)
         # Spent without a transfer to us: the payer cancelled the authorization.
-        return tasks.move(task.id, TaskState.FAILED, error="the payer cancelled the payment")
+        return await asyncio.to_thread(
+            tasks.move, task.id, TaskState.FAILED, error="the payer cancelled the payment"
+        )
     if not await asyncio.to_thread(payments.still_spendable, task.valid_before):
-        return tasks.move(task.id, TaskState.FAILED, error=EXPIRED)
+        return await asyncio.to_thread(tasks.move, task.id, TaskState.FAILED, error=EXPIRED)
     try:
         return await settle_task(tasks, payments, task)
     except (SettlementError, SettlementPendingError):
-        moved = tasks.get(task.id)
+        moved = await asyncio.to_thread(tasks.get, task.id)
         assert moved is not None
         return moved
 
 
-async def reconcile(tasks: TaskStore, payments: Payments, older_than: float = 30.0) -> list[Task]:
-    """Finish the settlements a hire left pending (a periodic job).
+class ChainWatch:
+    """Notices when the chain loses blocks it showed before (a reorg, or a node
+    restarted from older state), by remembering recent heads and looking them up again."""
 
-    Only tasks whose result is stored and that no request has touched for
+    def __init__(self, depth: int = 64) -> None:
+        self._marks: deque[tuple[int, bytes, datetime]] = deque(maxlen=depth)
+
+    def lost_since(self, w3: Web3) -> datetime | None:
+        """If the chain lost blocks it showed before: when it last looked intact (the
+        newest remembered head it still holds, else the oldest remembered); else None.
+        Either way the watch then remembers the current head.
+
+        A settlement written before a remembered head was read is in that block or an
+        earlier one, so it survived if that block did (each block hashes its parent).
+        """
+        now = datetime.now(UTC)  # before reading the head: see the docstring
+        head = w3.eth.get_block("latest")
+        lost: datetime | None = None
+        while self._marks:
+            number, block_hash, seen_at = self._marks[-1]
+            if _hash_of(w3, number) == block_hash:
+                break
+            lost = seen_at  # gone: look further back (the oldest gone one if all are)
+            self._marks.pop()
+        else:
+            return self._remember(head, now, lost)
+        if lost is not None:
+            lost = self._marks[-1][2]
+        return self._remember(head, now, lost)
+
+    def _remember(self, head: Any, now: datetime, lost: datetime | None) -> datetime | None:
+        self._marks.append((int(head["number"]), bytes(head["hash"]), now))
+        return lost
+
+
+def _hash_of(w3: Web3, number: int) -> bytes | None:
+    try:
+        block: Any = w3.eth.get_block(number)
+    except BlockNotFound:
+        return None
+    return bytes(block["hash"])
+
+
+async def reconcile(
+    tasks: TaskStore,
+    payments: Payments,
+    older_than: float = 30.0,
+    watch: ChainWatch | None = None,
+) -> list[Task]:
+    """Finish the settlements a hire left pending, and (with a ``watch``) reopen the
+    ones the chain lost (a periodic job).
+
+    Pending: only tasks whose result is stored and that no request has touched for
     ``older_than`` seconds: each is settled, found settled on chain, or failed
-    uncharged once its authorization expired.
+    uncharged once its authorization expired. Lost: when ``watch`` finds that the chain
+    lost blocks, every task settled since it last looked intact is re-checked.
     """
-    cutoff = datetime.now(UTC) - timedelta(seconds=older_than)
     resolved = []
-    for task in tasks.in_flight():
+    if watch is not None:
+        lost_since = await asyncio.to_thread(watch.lost_since, payments.chain.w3)
+        if lost_since is not None:
+            log.warning("the chain lost blocks seen at %s; re-checking settlements", lost_since)
+            resolved += await recheck(tasks, payments, lost_since)
+    cutoff = datetime.now(UTC) - timedelta(seconds=older_than)
+    for task in await asyncio.to_thread(tasks.in_flight):
         updated = task.updated_at if task.updated_at.tzinfo else task.updated_at.replace(tzinfo=UTC)
         if task.state is TaskState.SUCCEEDED and updated < cutoff:
             resolved.append(await _resolve(tasks, payments, task))

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 
@@ -32,6 +33,9 @@ from dao.history import last_accepted
 from dao.sync import ConfigSync
 from treasury.facilitator import open_facilitator
 from treasury.payments import Payments, PaymentToken, network_of
+
+if TYPE_CHECKING:  # recovery imports hiring, which imports this module
+    from agents.runtime.recovery import ChainWatch
 
 __all__ = ["RejectedConfig", "Runtime", "ServedAgent"]
 
@@ -96,6 +100,7 @@ class Runtime:
         self._lock = threading.Lock()
         self._rejected: dict[str, list[RejectedConfig]] = {}
         self._agents: dict[str, ServedAgent] = {}
+        self._chain_watch: ChainWatch | None = None  # the reconcile job's memory of the chain
         engine = tasks.engine
         for name, addresses in manifest.agents.items():
             live = last_accepted(engine, name, chain.chain_id) or read_live_config(
@@ -200,10 +205,12 @@ class Runtime:
 
     async def reconcile_settlements(self) -> None:
         """Finish settlements that hires left pending (a periodic job); never raises."""
-        from agents.runtime.recovery import reconcile
+        from agents.runtime.recovery import ChainWatch, reconcile
 
+        if self._chain_watch is None:
+            self._chain_watch = ChainWatch()
         try:
-            for task in await reconcile(self.tasks, self.payments):
+            for task in await reconcile(self.tasks, self.payments, watch=self._chain_watch):
                 log.info("task %s (%s/%s): %s", task.id, task.agent, task.skill, task.state)
         except Exception as exc:  # an RPC outage must not kill the scheduler
             log.warning("settlement reconcile: %s", exc)

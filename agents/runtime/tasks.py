@@ -1,8 +1,12 @@
 """Paid tasks and their state machine, stored so a crash loses nothing.
 
-    received -> verified -> running -> succeeded -> settled
+    received -> verified -> running -> succeeded <-> settled
         \\__________\\__________\\           \\
                                 failed        settle_failed
+
+``settled -> succeeded`` is the one way back: the chain lost the settlement (a
+reorg, or a local node restarted from state older than the transaction), so the
+task holds an unpaid result again and is settled anew or failed.
 
 A task is created when a payment arrives, keyed by the payment's (payer, nonce)
 under a unique constraint, so the same payment can never open two tasks and a
@@ -19,7 +23,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Final
 
-from sqlalchemy import BigInteger, Column, UniqueConstraint, update
+from sqlalchemy import BigInteger, Column, UniqueConstraint, func, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
@@ -27,6 +31,7 @@ from sqlmodel import Field, Session, SQLModel, col, select
 from agents.core.errors import InvalidTransitionError
 
 __all__ = [
+    "COMMITTED",
     "IN_FLIGHT",
     "TRANSITIONS",
     "NewTask",
@@ -60,14 +65,22 @@ TRANSITIONS: Final[dict[TaskState, frozenset[TaskState]]] = {
     TaskState.VERIFIED: frozenset({TaskState.RUNNING, TaskState.FAILED}),
     TaskState.RUNNING: frozenset({TaskState.SUCCEEDED, TaskState.FAILED}),
     TaskState.SUCCEEDED: frozenset({TaskState.SETTLED, TaskState.SETTLE_FAILED, TaskState.FAILED}),
-    TaskState.SETTLED: frozenset(),
+    # Reopened: the settlement vanished from the chain (see the module docstring).
+    TaskState.SETTLED: frozenset({TaskState.SUCCEEDED}),
     TaskState.FAILED: frozenset(),
     TaskState.SETTLE_FAILED: frozenset(),
 }
-"""Every allowed move; the last three states are final."""
+"""Every allowed move. Failed and settle_failed are final; settled is final unless the
+chain loses its settlement."""
 
-IN_FLIGHT: Final = frozenset(s for s, targets in TRANSITIONS.items() if targets)
+IN_FLIGHT: Final = frozenset(
+    {TaskState.RECEIVED, TaskState.VERIFIED, TaskState.RUNNING, TaskState.SUCCEEDED}
+)
 """States a crash can leave a task in; the runtime resolves them at start."""
+
+COMMITTED: Final = frozenset({TaskState.VERIFIED, TaskState.RUNNING, TaskState.SUCCEEDED})
+"""States whose payment the runtime means to settle: their amounts are spoken for in the
+payer's balance."""
 
 
 def _now() -> datetime:
@@ -150,20 +163,26 @@ class TaskStore:
                 raise
             return existing, False
 
-    def move(self, task_id: str, to: TaskState, **fields: Any) -> Task:
+    def move(
+        self, task_id: str, to: TaskState, *, source: TaskState | None = None, **fields: Any
+    ) -> Task:
         """Move a task to ``to`` and set ``fields`` in one committed write.
 
         The update only applies if the task is still in the state it was read in, so
-        two processes cannot both make the same move.
+        two processes cannot both make the same move. ``source`` narrows the move to
+        one of the states ``to`` may be reached from (``succeeded`` has two).
 
         Raises:
             InvalidTransitionError: the machine forbids the move, or the task moved on.
         """
+        sources = _PREDECESSORS[to]
+        if source is not None:
+            sources = tuple(s for s in sources if s is source)
         values = {**fields, "state": to, "updated_at": _now()}
         # One statement: the WHERE clause is the transition table, RETURNING the result.
         statement = (
             update(Task)
-            .where(col(Task.id) == task_id, col(Task.state).in_(_PREDECESSORS[to]))
+            .where(col(Task.id) == task_id, col(Task.state).in_(sources))
             .values(**values)
             .returning(Task)
         )
@@ -213,6 +232,35 @@ class TaskStore:
             statement = statement.where(Task.agent == agent)
         with Session(self.engine, expire_on_commit=False) as session:
             return session.exec(statement).all()
+
+    def committed_amount(self, payer: str, excluding: str | None = None) -> int:
+        """Units of ``payer``'s payments that tasks past verification will settle
+        (:data:`COMMITTED`), except task ``excluding``: what its balance must still cover."""
+        statement = select(func.coalesce(func.sum(Task.amount), 0)).where(
+            Task.payer == payer, col(Task.state).in_(list(COMMITTED))
+        )
+        if excluding is not None:
+            statement = statement.where(Task.id != excluding)
+        with Session(self.engine) as session:
+            return int(session.exec(statement).one())
+
+    def settled_since(self, since: datetime) -> Sequence[Task]:
+        """Settled tasks last written at or after ``since``, oldest first (what a chain
+        that lost recent blocks may no longer hold)."""
+        statement = (
+            select(Task)
+            .where(Task.state == TaskState.SETTLED, col(Task.updated_at) >= since)
+            .order_by(col(Task.updated_at))
+        )
+        with Session(self.engine, expire_on_commit=False) as session:
+            return session.exec(statement).all()
+
+    def last_settled_at(self) -> datetime | None:
+        """When the newest settled task was written, or None without any."""
+        statement = select(func.max(Task.updated_at)).where(Task.state == TaskState.SETTLED)
+        with Session(self.engine) as session:
+            latest: datetime | None = session.exec(statement).one()
+        return latest
 
     def in_flight(self) -> Sequence[Task]:
         """Tasks not in a final state (after a crash: what the runtime must resolve)."""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import json
 import time
 
 import pytest
@@ -9,12 +12,13 @@ from x402.schemas import PaymentPayload, PaymentRequirements
 
 from agents.core.errors import PaymentRejectedError, SettlementError
 from contracts.accounts import dev_account
+from contracts.chain import advance_time
 from contracts.client import Chain
 from contracts.manifest import Manifest
 from tests.conftest import Deployment
 from tests.support.customers import sign_payment
 from treasury.facilitator import LocalFacilitator
-from treasury.payments import Authorization, Payments, PaymentToken
+from treasury.payments import CLOCK_CACHE_SECONDS, Authorization, Payments, PaymentToken
 
 pytestmark = pytest.mark.anyio
 
@@ -170,3 +174,102 @@ async def test_an_authorization_without_fields_is_malformed(wanted: PaymentRequi
     with pytest.raises(PaymentRejectedError) as refused:
         Authorization.of(payment)
     assert refused.value.reason == "malformed_payment"
+
+
+def encoded(document: object) -> str:
+    return base64.b64encode(json.dumps(document).encode()).decode()
+
+
+@pytest.mark.parametrize("document", [[], None, 1, "x", {"x402Version": 2, "payload": []}])
+def test_headers_of_any_json_shape_are_malformed(document: object) -> None:
+    with pytest.raises(PaymentRejectedError) as refused:
+        Payments.decode(encoded(document))
+    assert refused.value.reason == "malformed_payment"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("value", "-1"),
+        ("value", "1.5"),
+        ("value", 1.5),
+        ("value", True),
+        ("value", "0x10"),
+        ("value", " 10"),
+        ("value", str(2**256)),
+        ("validBefore", str(2**256)),
+        ("validAfter", None),
+        ("nonce", "0x" + "zz" * 32),
+        ("nonce", "0x" + "11" * 31),
+        ("nonce", 5),
+        ("from", "not an address"),
+        ("to", ["0x"]),
+    ],
+)
+async def test_every_authorization_field_is_parsed_strictly(
+    wanted: PaymentRequirements, field: str, value: object
+) -> None:
+    payment = await sign_payment(1, wanted)
+    payment.payload["authorization"][field] = value
+    with pytest.raises(PaymentRejectedError) as refused:
+        Authorization.of(payment)
+    assert refused.value.reason == "malformed_payment"
+
+
+@pytest.mark.parametrize("signature", [None, "", "0x", "0xzz", "0x123", 7])
+async def test_the_signature_must_be_hex_bytes(
+    wanted: PaymentRequirements, signature: object
+) -> None:
+    payment = await sign_payment(1, wanted)
+    payment.payload["signature"] = signature
+    with pytest.raises(PaymentRejectedError) as refused:
+        Authorization.of(payment)
+    assert refused.value.reason == "malformed_payment"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("validBefore", str(2**63), "validity_too_long"),
+        ("validBefore", str(2**256 - 1), "validity_too_long"),
+        ("value", "9" * 29, "overpaid"),
+        ("value", "0", "underpaid"),
+    ],
+)
+async def test_uint256_extremes_are_refused_with_a_reason(
+    payments: Payments, wanted: PaymentRequirements, field: str, value: str, reason: str
+) -> None:
+    payment = await sign_payment(1, wanted)
+    payment.payload["authorization"][field] = value
+    with pytest.raises(PaymentRejectedError) as refused:
+        payments.check(payment, wanted)
+    assert refused.value.reason == reason
+
+
+async def test_an_accepted_amount_that_is_no_number_is_malformed(
+    payments: Payments, wanted: PaymentRequirements
+) -> None:
+    payment = await sign_payment(1, wanted)
+    payment.accepted = wanted.model_copy(update={"amount": "lots"})
+    with pytest.raises(PaymentRejectedError) as refused:
+        payments.check(payment, wanted)
+    assert refused.value.reason == "malformed_payment"
+
+
+async def test_requirements_widen_the_timeout_by_the_chains_lead(
+    payments: Payments, vault: str, chain: Chain
+) -> None:
+    assert payments.requirements(vault, PRICE).max_timeout_seconds == payments.timeout
+    advance_time(chain.w3, 3600)
+    await asyncio.sleep(CLOCK_CACHE_SECONDS)
+    lead = payments.chain_lead()
+    block_time = int(chain.w3.eth.get_block("latest")["timestamp"])
+    assert lead > 3000
+    assert abs(lead - (block_time - time.time())) <= 2
+    widened = payments.requirements(vault, PRICE)
+    assert widened.max_timeout_seconds == payments.timeout + lead
+    # A customer dating by its own clock still pays in time by the chain's.
+    payment = await sign_payment(1, widened)
+    payments.check(payment, widened)
+    await payments.verify(payment, widened)
+    assert await payments.settle(payment, widened)

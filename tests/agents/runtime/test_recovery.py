@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 from x402.schemas import PaymentPayload, PaymentRequirements
 
 from agents.app.database import open_database
-from agents.runtime.recovery import LOST_RESULT, recover
+from agents.runtime.hiring import settle_task
+from agents.runtime.recovery import LOST_RESULT, ChainWatch, reconcile, recover
 from agents.runtime.runtime import Runtime
 from agents.runtime.tasks import NewTask, Task, TaskState
 from contracts.accounts import dev_account
+from contracts.chain import advance_time
 from contracts.client import Chain
 from tests.conftest import Deployment
 from tests.support.customers import sign_payment
-from treasury.payments import Authorization
+from treasury.payments import CLOCK_CACHE_SECONDS, Authorization
 
 pytestmark = pytest.mark.anyio
 
@@ -55,7 +59,7 @@ async def task_in(runtime: Runtime, state: TaskState, valid_for: int = 300) -> T
     )
     path = [TaskState.VERIFIED, TaskState.RUNNING, TaskState.SUCCEEDED]
     for step in path[: path.index(state) + 1] if state in path else []:
-        fields = {"result": "the answer"} if step is TaskState.SUCCEEDED else {}
+        fields: dict[str, Any] = {"result": "the answer"} if step is TaskState.SUCCEEDED else {}
         task = runtime.tasks.move(task.id, step, **fields)
     return task
 
@@ -121,3 +125,74 @@ def task_payment(task: Task) -> tuple[PaymentPayload, PaymentRequirements]:
         PaymentPayload.model_validate_json(task.payment),
         PaymentRequirements.model_validate_json(task.requirements),
     )
+
+
+def snapshot(chain: Chain) -> str:
+    return str(chain.w3.provider.make_request("evm_snapshot", [])["result"])  # type: ignore[arg-type]
+
+
+def revert(chain: Chain, snapshot_id: str) -> None:
+    assert chain.w3.provider.make_request("evm_revert", [snapshot_id])["result"]  # type: ignore[arg-type]
+
+
+async def hired(runtime: Runtime, valid_for: int = 300) -> Task:
+    """A task that went all the way to settled, as a hire does."""
+    task = await task_in(runtime, TaskState.SUCCEEDED, valid_for)
+    settled = await settle_task(runtime.tasks, runtime.payments, task)
+    assert settled.state is TaskState.SETTLED
+    return settled
+
+
+async def test_a_settlement_the_chain_lost_is_reopened_and_settled_again(
+    runtime: Runtime, chain: Chain
+) -> None:
+    before = runtime.payments.balance_of(PAYER)
+    lost = snapshot(chain)
+    task = await hired(runtime)
+    revert(chain, lost)  # the node restarts from state saved before the settlement
+    assert not runtime.payments.landed(task.settlement_tx or "")
+    [resolved] = await recover(runtime.tasks, runtime.payments)
+    assert resolved.id == task.id
+    assert resolved.state is TaskState.SETTLED
+    # (the same nonce and calldata may sign to the same hash: landing is what counts)
+    assert runtime.payments.landed(resolved.settlement_tx or "")
+    assert runtime.payments.balance_of(PAYER) == before - PRICE
+
+
+async def test_a_lost_settlement_whose_authorization_expired_fails_uncharged(
+    runtime: Runtime, chain: Chain
+) -> None:
+    before = runtime.payments.balance_of(PAYER)
+    lost = snapshot(chain)
+    task = await hired(runtime, valid_for=8)
+    revert(chain, lost)
+    advance_time(chain.w3, 60)
+    await asyncio.sleep(CLOCK_CACHE_SECONDS)  # the runtime reads the chain's new clock
+    [resolved] = await recover(runtime.tasks, runtime.payments)
+    assert resolved.state is TaskState.FAILED
+    assert not resolved.charged
+    assert runtime.payments.balance_of(PAYER) == before
+    assert runtime.tasks.get(task.id) == resolved
+
+
+async def test_settlements_still_on_chain_are_left_alone(runtime: Runtime) -> None:
+    task = await hired(runtime)
+    assert await recover(runtime.tasks, runtime.payments) == []
+    assert runtime.tasks.get(task.id) == task
+
+
+async def test_the_reconcile_job_notices_lost_blocks_and_reopens_what_they_held(
+    runtime: Runtime, chain: Chain
+) -> None:
+    watch = ChainWatch()
+    assert await reconcile(runtime.tasks, runtime.payments, watch=watch) == []
+    lost = snapshot(chain)
+    task = await hired(runtime)
+    assert await reconcile(runtime.tasks, runtime.payments, watch=watch) == []  # intact
+    revert(chain, lost)
+    chain.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]  # a new block there
+    [resolved] = await reconcile(runtime.tasks, runtime.payments, watch=watch)
+    assert resolved.id == task.id
+    assert resolved.state is TaskState.SETTLED
+    assert runtime.payments.landed(resolved.settlement_tx or "")
+    assert await reconcile(runtime.tasks, runtime.payments, watch=watch) == []

@@ -8,10 +8,18 @@ import pytest
 from sqlmodel import create_engine
 
 from agents.core.errors import InvalidTransitionError
-from agents.runtime.tasks import IN_FLIGHT, TRANSITIONS, NewTask, Task, TaskState, TaskStore
+from agents.runtime.tasks import (
+    COMMITTED,
+    IN_FLIGHT,
+    TRANSITIONS,
+    NewTask,
+    Task,
+    TaskState,
+    TaskStore,
+)
 
 HAPPY_PATH = [TaskState.VERIFIED, TaskState.RUNNING, TaskState.SUCCEEDED, TaskState.SETTLED]
-FINAL = {TaskState.SETTLED, TaskState.FAILED, TaskState.SETTLE_FAILED}
+FAILED_FINAL = {TaskState.FAILED, TaskState.SETTLE_FAILED}
 
 
 @pytest.fixture
@@ -62,15 +70,34 @@ def test_fields_are_written_with_the_move(store: TaskStore) -> None:
     )
 
 
+ALLOWED = {
+    (TaskState.RECEIVED, TaskState.VERIFIED),
+    (TaskState.RECEIVED, TaskState.FAILED),
+    (TaskState.VERIFIED, TaskState.RUNNING),
+    (TaskState.VERIFIED, TaskState.FAILED),
+    (TaskState.RUNNING, TaskState.SUCCEEDED),
+    (TaskState.RUNNING, TaskState.FAILED),
+    (TaskState.SUCCEEDED, TaskState.SETTLED),
+    (TaskState.SUCCEEDED, TaskState.SETTLE_FAILED),
+    (TaskState.SUCCEEDED, TaskState.FAILED),
+    (TaskState.SETTLED, TaskState.SUCCEEDED),  # the chain lost the settlement: reopened
+}
+"""Written out by hand, not read from TRANSITIONS: a wrong table must fail this test."""
+
+
+def put_in(store: TaskStore, task_id: str, state: TaskState) -> None:
+    with store.engine.begin() as connection:  # past the state machine, on purpose
+        connection.exec_driver_sql("UPDATE task SET state = ? WHERE id = ?", (state.name, task_id))
+
+
 @pytest.mark.parametrize("source", list(TaskState))
 @pytest.mark.parametrize("target", list(TaskState))
-def test_only_the_transition_table_moves_are_allowed(
+def test_only_the_allowed_moves_are_made(
     store: TaskStore, source: TaskState, target: TaskState
 ) -> None:
     task, _ = store.open(new_task())
-    with store.engine.begin() as connection:  # put the task in `source` directly
-        connection.exec_driver_sql("UPDATE task SET state = ? WHERE id = ?", (source.name, task.id))
-    if target in TRANSITIONS[source]:
+    put_in(store, task.id, source)
+    if (source, target) in ALLOWED:
         assert store.move(task.id, target).state is target
     else:
         with pytest.raises(InvalidTransitionError):
@@ -80,9 +107,48 @@ def test_only_the_transition_table_moves_are_allowed(
         assert again.state is source
 
 
-def test_final_states_have_no_way_out_and_in_flight_is_the_rest() -> None:
-    assert {s for s, targets in TRANSITIONS.items() if not targets} == FINAL
-    assert set(IN_FLIGHT) == set(TaskState) - FINAL
+def test_failed_states_are_final_and_in_flight_is_what_recovery_resolves() -> None:
+    assert {s for s, targets in TRANSITIONS.items() if not targets} == FAILED_FINAL
+    assert set(IN_FLIGHT) == {
+        TaskState.RECEIVED,
+        TaskState.VERIFIED,
+        TaskState.RUNNING,
+        TaskState.SUCCEEDED,
+    }
+    assert set(COMMITTED) == {TaskState.VERIFIED, TaskState.RUNNING, TaskState.SUCCEEDED}
+
+
+def test_a_move_narrowed_to_one_source_refuses_the_other(store: TaskStore) -> None:
+    task, _ = store.open(new_task())
+    put_in(store, task.id, TaskState.RUNNING)
+    with pytest.raises(InvalidTransitionError):
+        store.move(task.id, TaskState.SUCCEEDED, source=TaskState.SETTLED, result="x")
+    assert store.move(task.id, TaskState.SUCCEEDED, source=TaskState.RUNNING).result is None
+
+
+def test_committed_amount_counts_what_will_be_settled(store: TaskStore) -> None:
+    states = [*TaskState]
+    ids = {}
+    for i, state in enumerate(states):
+        task, _ = store.open(new_task(nonce=f"0x{i:02x}"))
+        put_in(store, task.id, state)
+        ids[state] = task.id
+    store.open(new_task(nonce="0xff", payer="0xOther"))
+    assert store.committed_amount("0xPayer") == 3 * 50_000  # verified, running, succeeded
+    assert store.committed_amount("0xPayer", excluding=ids[TaskState.RUNNING]) == 2 * 50_000
+    assert store.committed_amount("0xNobody") == 0
+
+
+def test_settled_since_lists_recent_settlements_oldest_first(store: TaskStore) -> None:
+    first, _ = store.open(new_task(nonce="0x01"))
+    second, _ = store.open(new_task(nonce="0x02"))
+    for task in (first, second):
+        put_in(store, task.id, TaskState.SUCCEEDED)
+    early = store.move(first.id, TaskState.SETTLED, settlement_tx="0x1")
+    late = store.move(second.id, TaskState.SETTLED, settlement_tx="0x2")
+    assert store.last_settled_at() == late.updated_at
+    assert [t.id for t in store.settled_since(early.updated_at)] == [first.id, second.id]
+    assert [t.id for t in store.settled_since(late.updated_at)] == [second.id]
 
 
 def test_one_payment_opens_one_task(store: TaskStore) -> None:
