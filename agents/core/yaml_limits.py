@@ -47,7 +47,7 @@ def check_yaml_limits(
     anchored: dict[str, int] = {}
     total = 0
     for event in yaml.parse(text, Loader=yaml.SafeLoader):
-        line = int(event.start_mark.line) + 1
+        line = event.start_mark.line + 1 if event.start_mark is not None else 0
         if isinstance(event, yaml.CollectionStartEvent):
             if len(open_sizes) >= max_depth:
                 raise YamlLimitError(f"nested deeper than {max_depth} levels", line)
