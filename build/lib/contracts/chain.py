@@ -96,6 +96,13 @@ def _command_line(pid: int) -> list[str]:
     return done.stdout.split()
 
 
+def _parent_of(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -176,8 +183,8 @@ class EmbeddedChain:
         :attr:`pid_path`) is stopped first: it saves its state, then this one loads it.
 
         Raises:
-            ChainError: the port is taken by anything else, or anvil exited or never
-                answered.
+            ChainError: the port is taken by anything else (a live runtime's chain
+                included), or anvil exited or never answered.
         """
         if self.running:
             return self
@@ -261,6 +268,12 @@ class EmbeddedChain:
         state_args = [argv[i + 1] for i, arg in enumerate(argv[:-1]) if arg == "--state"]
         if not argv or not Path(argv[0]).name.startswith("anvil") or ours not in state_args:
             return False  # the pid was reused by something else: never touch it
+        owner = _parent_of(pid)
+        if owner is not None and any(Path(a).name == "agentdao" for a in _command_line(owner)):
+            raise ChainError(
+                f"port {self.port} is in use by the chain of a running agentdao (pid {owner}); "
+                "stop that one first"
+            )
         os.kill(pid, signal.SIGTERM)  # anvil dumps its state on SIGTERM
         deadline = time.monotonic() + timeout
         while _alive(pid) and time.monotonic() < deadline:

@@ -194,3 +194,17 @@ def test_up_refuses_a_port_held_by_a_chain_that_is_not_its_own(
         assert stranger.running
     finally:
         stranger.stop()
+
+
+def test_a_second_up_never_takes_the_chain_of_a_running_one(tmp_path: Path, ups: list[Up]) -> None:
+    home, chain_port = tmp_path / "home", free_port()
+    first = start_up(home, free_port(), chain_port, "running")
+    ups.append(first)
+    first.wait_serving()
+    (chain,) = anvil_pids(chain_port)
+    second = start_up(home, free_port(), chain_port, "intruder")
+    ups.append(second)
+    assert second.process.wait(timeout=120) == 1
+    assert "in use by the chain of a running agentdao" in second.output()
+    assert alive(chain)
+    assert first.wait_serving() == ["auditor", "scribe"]
