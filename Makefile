@@ -21,9 +21,9 @@ help:
 install: $(VENV)/.installed node_modules/.installed
 
 node_modules/.installed: package.json package-lock.json
-	# npm ci trips over the platform-specific optional packages of @foundry-rs
-	# (npm 11 leaves them out of the lock); install honours the lock all the same.
-	npm install --no-audit --no-fund
+	# npm ci installs exactly the committed lock and never rewrites it, so a fresh
+	# clone stays clean; a lock out of step with package.json is an error, not a fix.
+	npm ci --no-audit --no-fund
 	touch $@
 
 $(VENV)/.installed: pyproject.toml

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from web3.contract import Contract
 from web3.types import EventData
 
+from contracts.logs import scan_events
 from dao.errors import ProposalNotFoundError
 from dao.governor import Action, ProposalState
 
@@ -81,8 +82,9 @@ class ProposalStatus:
 
 
 def list_proposals(governor: Contract, from_block: int = 0) -> list[Proposal]:
-    """Every proposal this governor ever created, oldest first."""
-    events = governor.events.ProposalCreated().get_logs(from_block=from_block)
+    """Every proposal this governor ever created, oldest first (read in bounded ranges
+    with retries: see :mod:`contracts.logs`)."""
+    events = scan_events(governor.events.ProposalCreated(), from_block)
     return [Proposal.from_event(e) for e in events]
 
 

@@ -15,7 +15,8 @@ Guarantees:
 - **Reorg-safe.** Besides the confirmation depth, the cursor keeps the hash of its
   block; when that block changed, the sync rewinds ``rewind_blocks``, forgets the
   versions above, hands the sink the last accepted version left, and reads again.
-- **Survives RPC outages.** Every RPC call is retried with exponential backoff; if
+- **Survives RPC outages.** Every RPC call is retried with exponential backoff (the
+  shared :class:`~contracts.logs.LogScanner`, which also bounds each range); if
   the node stays down the poll raises :class:`ChainUnreachableError` having lost
   nothing: the next poll resumes from the cursor.
 - **One proposal, one step.** When a transaction writes several versions (a proposal
@@ -31,7 +32,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -50,6 +50,7 @@ from agents.core.errors import ChainUnreachableError
 from agents.core.live_config import CONFIG_ABI_TYPE, LiveConfig
 from agents.core.settings import Settings
 from contracts import artifacts
+from contracts.logs import LogScanner, RetryPolicy, ScanPolicy
 from contracts.manifest import AgentAddresses, Manifest
 from dao.describe import as_tuple, diff_configs
 from dao.history import ConfigVersion, VersionStatus
@@ -101,15 +102,6 @@ class WatchedAgent:
     name: str
     config: str
     governor: str
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How long an RPC call is retried before the poll gives up."""
-
-    attempts: int = 6
-    first_delay: float = 0.25
-    max_delay: float = 4.0
 
 
 @dataclass(frozen=True)
@@ -185,6 +177,7 @@ class ConfigSync:
             self._governors[agent.name] = self.w3.eth.contract(
                 address=Web3.to_checksum_address(agent.governor), abi=governor_abi
             )
+        self._scanner = LogScanner(self.w3, ScanPolicy(max_block_range, self.retry))
         self._chain_id: int | None = None
         self._synced_to: int | None = None
 
@@ -241,18 +234,7 @@ class ConfigSync:
     # ----------------------------------------------------------------- internals
 
     def _rpc(self, call: Callable[[], T]) -> T:
-        delay = self.retry.first_delay
-        for attempt in range(1, self.retry.attempts + 1):
-            try:
-                return call()
-            except Exception as exc:  # transport, HTTP and JSON-RPC errors alike
-                if attempt == self.retry.attempts:
-                    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                    raise ChainUnreachableError(self.rpc_url, reason) from exc
-                log.info("config sync: RPC failed (%s), attempt %d; retrying", exc, attempt)
-                time.sleep(delay)
-                delay = min(delay * 2, self.retry.max_delay)
-        raise AssertionError("unreachable")  # pragma: no cover
+        return self._scanner.call(call)
 
     def _chain(self) -> int:
         if self._chain_id is None:
@@ -286,31 +268,13 @@ class ConfigSync:
         if cursor_hash and self._block_hash(cursor) != cursor_hash:
             cursor, undone = self._rewind(chain_id, addresses, cursor)
             applied += undone
-        start = cursor + 1
-        while start <= safe_head:
-            end = min(safe_head, start + self.max_block_range - 1)
+        topics = [[CONFIG_UPDATED_TOPIC, PAUSE_CHANGED_TOPIC]]
+        for start, end in self._scanner.ranges(cursor + 1, safe_head):
             end_hash = self._block_hash(end)  # before the logs: a later reorg is then noticed
-            logs = self._rpc(self._logs_reader(addresses, start, end))
+            # one range at a time, each committed with its cursor: an outage loses nothing
+            logs = self._scanner.logs(addresses, topics, start, end)
             applied += self._apply_range(chain_id, addresses, logs, end, end_hash)
-            start = end + 1
         return applied
-
-    def _logs_reader(
-        self, addresses: list[str], start: int, end: int
-    ) -> Callable[[], list[LogReceipt]]:
-        def read() -> list[LogReceipt]:
-            return list(
-                self.w3.eth.get_logs(
-                    {
-                        "address": [Web3.to_checksum_address(a) for a in addresses],
-                        "fromBlock": start,
-                        "toBlock": end,
-                        "topics": [[CONFIG_UPDATED_TOPIC, PAUSE_CHANGED_TOPIC]],
-                    }
-                )
-            )
-
-        return read
 
     def _apply_range(
         self,

@@ -38,6 +38,7 @@ from web3.types import TxReceipt
 from agents.core.database import session_scope
 from agents.core.errors import AgentDaoError, TransactionFailedError
 from contracts.client import Chain
+from contracts.logs import scan_events
 from contracts.manifest import AgentAddresses, Manifest
 from treasury.ledger import agent_addresses
 from treasury.settings import EarningsSettings
@@ -201,7 +202,7 @@ class DistributionJob:
                 return state
         # a fresh database: the period runs from the treasury's last distribution, else from now
         treasury = self.chain.contract("AgentTreasury", addresses.treasury)
-        events = treasury.events.Distributed().get_logs(from_block=self.manifest.start_block)
+        events = scan_events(treasury.events.Distributed(), self.manifest.start_block)
         if events:
             block = self.chain.w3.eth.get_block(events[-1]["blockNumber"])
             last, tx = int(block["timestamp"]), events[-1]["transactionHash"].to_0x_hex()

@@ -18,6 +18,7 @@ from web3 import Web3
 from web3.contract import Contract
 
 from contracts.client import Chain
+from contracts.logs import scan_events
 from contracts.manifest import AgentAddresses, Manifest
 from treasury.errors import UnknownTreasuryAgentError
 
@@ -160,7 +161,7 @@ class TreasuryState:
 def stakers_of(stake: Contract, from_block: int = 0) -> list[str]:
     """Every account that ever staked, in order of first stake (from ``Staked`` events)."""
     seen: dict[str, None] = {}
-    for event in stake.events.Staked().get_logs(from_block=from_block):
+    for event in scan_events(stake.events.Staked(), from_block):
         seen.setdefault(str(event["args"]["account"]), None)
     return list(seen)
 
@@ -240,7 +241,7 @@ def distribution_history(
     treasury = chain.contract("AgentTreasury", addresses.treasury)
     when = _BlockTimes(chain)
     records = []
-    for event in treasury.events.Distributed().get_logs(from_block=from_block):
+    for event in scan_events(treasury.events.Distributed(), from_block):
         args = event["args"]
         records.append(
             DistributionRecord(
@@ -271,5 +272,5 @@ def buyback_history(
             amount_in=event["args"]["amountIn"],
             burned=event["args"]["tokensBurned"],
         )
-        for event in treasury.events.BuybackExecuted().get_logs(from_block=from_block)
+        for event in scan_events(treasury.events.BuybackExecuted(), from_block)
     ]

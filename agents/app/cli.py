@@ -62,7 +62,18 @@ def launch(agents_file: AgentsFileOption = None) -> None:
 @app.command()
 @one_line_errors
 def up(agents_file: AgentsFileOption = None) -> None:
-    """Start the embedded chain, launch the agents, and serve them over HTTP until Ctrl-C."""
+    """Start the embedded chain, launch the agents, and serve them over HTTP until Ctrl-C
+    or SIGTERM (both stop cleanly: hires in flight finish, the chain saves its state)."""
+    from agents.app.server import stop_signals
+
+    with stop_signals():
+        try:
+            _up(agents_file)
+        except KeyboardInterrupt:
+            typer.echo("stopped")
+
+
+def _up(agents_file: Path | None) -> None:
     from agents.app.database import open_database
     from agents.app.server import serve
     from agents.core.spec import load_agents_file
@@ -74,12 +85,12 @@ def up(agents_file: AgentsFileOption = None) -> None:
     spec = load_agents_file(settings.agents_file)
     engine = open_database(settings)
     embedded = None
-    if settings.embedded_chain:
-        embedded = EmbeddedChain(
-            settings.chain_state_path, settings.chain_host, settings.chain_port
-        ).start()
-        typer.echo(f"embedded chain on {embedded.rpc_url} (state: {settings.chain_state_path})")
     try:
+        if settings.embedded_chain:
+            embedded = EmbeddedChain(
+                settings.chain_state_path, settings.chain_host, settings.chain_port
+            ).start()
+            typer.echo(f"embedded chain on {embedded.rpc_url} (state: {settings.chain_state_path})")
         with connect(settings) as chain:
             run_launch(settings, spec, chain, engine, report=_echo)
             typer.echo(

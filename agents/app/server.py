@@ -1,13 +1,20 @@
 """Serve the runtime over HTTP with uvicorn until Ctrl-C or SIGTERM.
 
-uvicorn owns the signals: on the first one it stops accepting connections, lets
-the requests in flight finish (each hire settles or fails cleanly), then runs the
-app's lifespan shutdown, which stops the scheduler.
+uvicorn owns the signals while it serves: on the first one it stops accepting
+connections, lets the requests in flight finish (each hire settles or fails
+cleanly), then runs the app's lifespan shutdown, which stops the scheduler. Then it
+raises the signal again; under :func:`stop_signals` both SIGINT and SIGTERM arrive
+as :class:`KeyboardInterrupt`, so the caller's ``finally`` blocks (stopping the
+chain) run whichever signal a person or a supervisor sent.
 """
 
 from __future__ import annotations
 
 import logging
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
 
 import uvicorn
 from sqlalchemy.engine import Engine
@@ -18,14 +25,36 @@ from agents.core.settings import Settings
 from agents.runtime.runtime import Runtime
 from contracts.client import Chain
 
-__all__ = ["GRACEFUL_SHUTDOWN_SECONDS", "serve"]
+__all__ = ["GRACEFUL_SHUTDOWN_SECONDS", "serve", "stop_signals"]
 
 GRACEFUL_SHUTDOWN_SECONDS = 60
 """How long a stopping server waits for hires in flight (a settlement waits up to 30 s)."""
 
 
+@contextmanager
+def stop_signals() -> Iterator[None]:
+    """Within the block, SIGTERM raises :class:`KeyboardInterrupt` as SIGINT does.
+
+    Python's default for SIGTERM ends the process at once, skipping every ``finally``;
+    a supervisor's stop must unwind like Ctrl-C. The previous handler is restored on
+    exit. Main thread only (Python's rule for signal handlers).
+    """
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def serve(settings: Settings, chain: Chain, engine: Engine) -> None:
     """Serve every launched agent on ``settings.api_host:api_port`` until stopped.
+
+    Returns after a stop by the app itself; a stop by a signal ends in
+    :class:`KeyboardInterrupt` once the server has shut down (see :func:`stop_signals`).
 
     Raises:
         AgentDaoError: nothing launched, or the server could not start.

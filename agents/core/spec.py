@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from agents.core.errors import ConfigFileError
+from agents.core.yaml_limits import YamlLimitError, check_yaml_limits
 
 __all__ = [
     "AgentSpec",
@@ -355,14 +356,32 @@ def load_agents_file(path: Path) -> AgentsFile:
             message names the line of every problem.
     """
     try:
-        text = path.read_text()
+        raw = path.read_bytes()
     except OSError as exc:
         raise ConfigFileError(f"cannot read {path}: {exc.strerror}") from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigFileError(
+            f"{path}:{line}: not UTF-8 text (byte 0x{raw[exc.start]:02x}); save it as UTF-8"
+        ) from None
     return parse_agents_yaml(text, str(path))
 
 
 def parse_agents_yaml(text: str, source: str = "agents.yaml") -> AgentsFile:
-    """Validate the text of an agents.yaml (see :func:`load_agents_file`)."""
+    """Validate the text of an agents.yaml (see :func:`load_agents_file`).
+
+    A document nested deeper than ``yaml_limits.MAX_YAML_DEPTH`` levels or expanding
+    (through aliases) to more than ``yaml_limits.MAX_YAML_NODES`` nodes is refused
+    before anything builds it.
+    """
+    try:
+        check_yaml_limits(text)
+    except YamlLimitError as exc:
+        raise ConfigFileError(f"{source}:{exc.line}: refused: {exc}") from None
+    except yaml.YAMLError:
+        pass  # compose below reports it with its line
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:

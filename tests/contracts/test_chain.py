@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -48,3 +49,31 @@ def test_unreachable_rpc_is_one_clear_error() -> None:
         ChainUnreachableError, match=r"cannot reach the chain at http://127\.0\.0\.1:9"
     ):
         Chain("http://127.0.0.1:9", dev_account(0))
+
+
+def test_a_pid_file_naming_another_process_is_never_acted_on(tmp_path: Path) -> None:
+    """The pid in anvil.pid was reused by something that is not our chain: the start
+    refuses the taken port and leaves that process alone."""
+    state = tmp_path / "chain" / "anvil-state.json"
+    state.parent.mkdir(parents=True)
+    bystander = subprocess.Popen(["sleep", "30"])
+    try:
+        (state.parent / "anvil.pid").write_text(f"{bystander.pid}\n")
+        with socket.socket() as busy:
+            busy.bind(("127.0.0.1", 0))
+            busy.listen()
+            port = busy.getsockname()[1]
+            with pytest.raises(ChainError, match=f"port {port} is already in use"):
+                EmbeddedChain(state, port=port).start()
+        assert bystander.poll() is None
+    finally:
+        bystander.kill()
+        bystander.wait()
+
+
+def test_the_pid_file_lives_while_the_chain_runs(tmp_path: Path) -> None:
+    state = tmp_path / "chain" / "anvil-state.json"
+    with EmbeddedChain(state, port=0) as node:
+        assert node.pid_path is not None
+        assert node.pid_path.read_text().strip().isdigit()
+    assert not node.pid_path.exists()

@@ -5,9 +5,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import httpx
 import pytest
 from eth_abi.abi import encode as abi_encode
 from sqlalchemy.engine import Engine
@@ -24,55 +22,15 @@ from dao.history import ConfigVersion, VersionStatus, config_history
 from dao.sync import ConfigSync, RetryPolicy, SyncCursor
 from tests.conftest import Deployment
 from tests.dao.conftest import DictSink, pass_proposal, pass_proposal_actions
+from tests.support.flaky_rpc import FlakyRpc, flaky_rpc
 
 FAST_RETRY = RetryPolicy(attempts=3, first_delay=0.01, max_delay=0.02)
 
 
-class FlakyRpc:
-    """A JSON-RPC proxy in front of anvil that can be switched off (answers 503)."""
-
-    def __init__(self, upstream: str) -> None:
-        self.down = False
-        self.forwarded = 0
-        self.refused = 0
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                if proxy.down:
-                    proxy.refused += 1
-                    self.send_response(503)
-                    self.end_headers()
-                    return
-                proxy.forwarded += 1
-                reply = httpx.post(
-                    upstream, content=body, headers={"Content-Type": "application/json"}
-                )
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(reply.content)))
-                self.end_headers()
-                self.wfile.write(reply.content)
-
-            def log_message(self, *_: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
 def flaky(anvil_url: str) -> Iterator[FlakyRpc]:
-    proxy = FlakyRpc(anvil_url)
-    yield proxy
-    proxy.close()
+    with flaky_rpc(anvil_url) as proxy:
+        yield proxy
 
 
 def _sync(

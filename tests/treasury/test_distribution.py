@@ -7,13 +7,16 @@ from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
+import contracts.logs
 from agents.app.database import open_database
+from contracts.accounts import dev_account
 from contracts.chain import advance_time
 from contracts.client import Chain
 from contracts.manifest import Manifest
 from tests.conftest import Deployment, settings_for
+from tests.support.flaky_rpc import TIGHT_SCAN, assert_bounded_cover, flaky_rpc
 from tests.treasury.support import pay, settings
 from treasury.distribution import DistributionJob, DistributionState, DistributionStatus
 from treasury.errors import UnknownTreasuryAgentError
@@ -199,3 +202,29 @@ def test_run_due_reports_an_unknown_agent_and_goes_on(
     failed, done = job.run_due(["nobody", "scribe"])
     assert failed.status is DistributionStatus.FAILED
     assert done.status is DistributionStatus.DISTRIBUTED
+
+
+def test_a_fresh_database_finds_the_last_distribution_on_a_strained_node(
+    chain: Chain,
+    engine: Engine,
+    manifest: Manifest,
+    deployment: Deployment,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Its scan of ``Distributed`` reads in ranges a public node accepts, with retries."""
+    pay(chain, manifest, "scribe", 10 * USDC)
+    done = _job(chain, engine, manifest).run("scribe")
+    assert done.status is DistributionStatus.DISTRIBUTED
+    monkeypatch.setattr(contracts.logs, "DEFAULT_SCAN", TIGHT_SCAN)
+    with flaky_rpc(chain.rpc_url) as proxy:
+        proxy.max_log_range, proxy.log_failures = 3, 1
+        strained = Chain(proxy.url, dev_account(0))
+        other = open_database(settings_for(proxy.url, tmp_path / "other"))
+        assert _job(strained, other, manifest).run("scribe").status is (
+            DistributionStatus.NOTHING_PENDING
+        )
+        with Session(other) as session:
+            (state,) = session.exec(select(DistributionState)).all()
+        assert state.last_tx == done.tx
+        assert_bounded_cover(proxy, manifest.start_block, strained.w3.eth.block_number)

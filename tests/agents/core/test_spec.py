@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -157,3 +161,57 @@ def test_buyback_bounds_are_the_treasurys() -> None:
     for bad in ("{twap_window: 2m, max_slippage: 3}", "{twap_window: 5m, max_slippage: 25}"):
         text = SAMPLE.replace("buyback: {twap_window: 5m, max_slippage: 3}", f"buyback: {bad}", 1)
         assert "buyback" in _error(text)
+BILLION_LAUGHS = "\n".join(
+    ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    + [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
+    + ["agents: *a9"]
+)
+DEEP = "agents: " + "[" * 50_000 + "]" * 50_000
+
+
+@pytest.mark.parametrize(("name", "document"), [("laughs", BILLION_LAUGHS), ("deep", DEEP)])
+def test_hostile_yaml_is_refused_fast_in_one_line(tmp_path: Path, name: str, document: str) -> None:
+    """In a child process with web3 imported (py_ecc raises the recursion limit to
+    100,000, so deep nesting would overflow the C stack): a hang fails by the
+    timeout, a crash by the exit code."""
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(document)
+    probe = (
+        "import sys, web3\n"
+        "from agents.core.errors import ConfigFileError\n"
+        "from agents.core.spec import parse_agents_yaml\n"
+        "try:\n"
+        f"    parse_agents_yaml(open({str(path)!r}).read(), 'agents.yaml')\n"
+        "except ConfigFileError as exc:\n"
+        "    print(exc)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=30, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    [line] = done.stdout.strip().splitlines()
+    assert re.fullmatch(r"agents\.yaml:\d+: refused: .*", line), line
+
+
+def test_launch_refuses_hostile_yaml_in_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "agents.yaml"
+    path.write_text(DEEP)
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "agentdao"), "launch", "-f", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "AGENTDAO_HOME": str(tmp_path / "home")},
+    )
+    assert done.returncode == 1
+    [line] = done.stderr.strip().splitlines()
+    assert line == f"error: {path}:1: refused: nested deeper than 64 levels"
+
+
+def test_a_file_that_is_not_utf8_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "agents.yaml"
+    path.write_bytes(b"agents:\n  scribe:\n    description: caf\xe9\n")
+    with pytest.raises(ConfigFileError) as caught:
+        load_agents_file(path)
+    assert str(caught.value) == f"{path}:3: not UTF-8 text (byte 0xe9); save it as UTF-8"

@@ -1,0 +1,269 @@
+"""Holders' and operators' money commands: ``stake``, ``unstake``, ``withdraw``, ``claim``,
+``treasury``, ``distribute``, ``buyback``, ``operator-withdraw``.
+
+Thin: each command resolves the agent and the signer, then calls the treasury
+package. ``agents/cli.py`` registers them with :func:`register`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Annotated
+
+import typer
+from eth_account.signers.local import LocalAccount
+
+from agents.app.console import one_line_errors
+from agents.core.settings import Settings
+from contracts.accounts import load_signer
+from contracts.client import Chain
+from contracts.deploy import TOKEN_DECIMALS, to_units
+from contracts.manifest import AgentAddresses, Manifest
+from contracts.session import connect, is_local
+from treasury import staking
+from treasury.buyback import BuybackKeeper, BuybackQuote, BuybackStatus
+from treasury.distribution import DistributionJob, DistributionStatus
+from treasury.errors import TreasuryError
+from treasury.ledger import TreasuryState, agent_addresses, read_treasury, to_decimal
+from treasury.settings import EarningsSettings
+
+__all__ = ["register"]
+
+AgentArgument = Annotated[str, typer.Argument(help="The agent, e.g. scribe")]
+FromOption = Annotated[
+    str | None,
+    typer.Option(
+        "--from",
+        help="Signer: a dev account index (local chains) or a keystore file "
+        "(password from AGENTDAO_KEYSTORE_PASSWORD). Default: the deployer.",
+    ),
+]
+
+
+@dataclass
+class _Agent:
+    name: str
+    settings: Settings
+    manifest: Manifest
+    chain: Chain
+    addresses: AgentAddresses
+    symbol: str
+
+    def signer(self, reference: str | None) -> LocalAccount:
+        if reference is None:
+            return self.chain.signer
+        password = os.environ.get("AGENTDAO_KEYSTORE_PASSWORD")
+        return load_signer(reference, local=is_local(self.chain), password=password)
+
+
+@contextmanager
+def _agent(name: str) -> Iterator[_Agent]:
+    settings = Settings.load()
+    manifest = Manifest.load(settings.manifest_path)
+    if manifest is None:
+        raise TreasuryError(f"no agents launched yet ({settings.manifest_path}); run `launch`")
+    addresses = agent_addresses(manifest, name)
+    with connect(settings) as chain:
+        symbol = chain.contract("AgentToken", addresses.token).functions.symbol().call()
+        yield _Agent(name, settings, manifest, chain, addresses, str(symbol))
+
+
+def _token_units(text: str) -> int:
+    try:
+        return to_units(Decimal(text), TOKEN_DECIMALS)
+    except (InvalidOperation, ValueError) as exc:
+        raise TreasuryError(f"{text!r} is not an amount of tokens") from exc
+
+
+def _tokens(units: int) -> str:
+    return f"{to_decimal(units, TOKEN_DECIMALS).normalize():,f}"
+
+
+def _usdc(state: TreasuryState, units: int) -> str:
+    return f"{state.dollars(units).normalize():,f} USDC"
+
+
+def stake(
+    agent: AgentArgument,
+    amount: Annotated[str, typer.Argument(help="Whole tokens to stake, e.g. 1000 or 12.5")],
+    from_: FromOption = None,
+) -> None:
+    """Stake an agent's token: vote with it and earn the stakers' share of its revenue."""
+    with _agent(agent) as a:
+        done = staking.stake(a.chain, a.addresses, a.signer(from_), _token_units(amount))
+        typer.echo(f"staked {_tokens(done.amount)} {a.symbol} from {done.account}")
+        typer.echo(f"  now staking {_tokens(done.staked_after)} {a.symbol}  tx {done.tx}")
+
+
+def unstake(
+    agent: AgentArgument,
+    amount: Annotated[
+        str | None, typer.Argument(help="Whole tokens to unstake (default: all)")
+    ] = None,
+    from_: FromOption = None,
+) -> None:
+    """Unstake an agent's token: votes and earnings stop now; `withdraw` after the cooldown."""
+    with _agent(agent) as a:
+        units = None if amount is None else _token_units(amount)
+        done = staking.unstake(a.chain, a.addresses, a.signer(from_), units)
+        typer.echo(f"unstaked {_tokens(done.amount)} {a.symbol} for {done.account}")
+        typer.echo(f"  now staking {_tokens(done.staked_after)} {a.symbol}  tx {done.tx}")
+        typer.echo(
+            f"  {_tokens(done.cooling_down)} {a.symbol} cooling down for "
+            f"{_duration(done.cooldown)} (the DAO's voting delay + voting period + late-quorum "
+            "extension + timelock delay, so a stake cannot vote and leave before the vote is "
+            f"over); withdraw from chain time {done.ready_at} with "
+            f"`agentdao withdraw {agent}`"
+        )
+
+
+def withdraw(agent: AgentArgument, from_: FromOption = None) -> None:
+    """Withdraw the tokens you unstaked, once their cooldown has passed."""
+    with _agent(agent) as a:
+        holder = a.signer(from_)
+        amount, tx = staking.withdraw(a.chain, a.addresses, holder)
+        typer.echo(f"withdrew {_tokens(amount)} {a.symbol} to {holder.address}")
+        typer.echo(f"  tx {tx}")
+
+
+def operator_withdraw(
+    agent: AgentArgument,
+    to: Annotated[
+        str | None, typer.Option("--to", help="Pay to this address (default: the operator)")
+    ] = None,
+    from_: FromOption = None,
+) -> None:
+    """The operator withdraws its share of an agent's income (pulled, never pushed)."""
+    with _agent(agent) as a:
+        operator = a.signer(from_)
+        paid, tx = staking.withdraw_operator_share(a.chain, a.addresses, operator, to)
+        if tx is None:
+            typer.echo(f"nothing owed to {operator.address}")
+            return
+        typer.echo(f"withdrew {to_decimal(paid, 6).normalize():f} USDC of operator share")
+        typer.echo(f"  tx {tx}")
+
+
+def _duration(seconds: int) -> str:
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{v}{u}" for v, u in ((days, "d"), (hours, "h"), (minutes, "m"), (secs, "s")) if v]
+    return " ".join(parts) or "0s"
+
+
+def claim(agent: AgentArgument, from_: FromOption = None) -> None:
+    """Claim everything your stake in an agent has earned."""
+    with _agent(agent) as a:
+        holder = a.signer(from_)
+        paid, tx = staking.claim(a.chain, a.addresses, holder)
+        if tx is None:
+            typer.echo(f"nothing to claim for {holder.address}")
+            return
+        typer.echo(f"claimed {to_decimal(paid, 6).normalize():f} USDC to {holder.address}")
+        typer.echo(f"  tx {tx}")
+
+
+def treasury(agent: AgentArgument) -> None:
+    """Show an agent's earnings: income, its split, reserve, buyback and burn, stakers."""
+    with _agent(agent) as a:
+        state = read_treasury(a.chain, agent, a.addresses, a.manifest.start_block)
+    typer.echo(f"{agent} treasury {state.treasury}")
+    typer.echo(
+        f"  income      {_usdc(state, state.total_income)} distributed, "
+        f"{_usdc(state, state.pending_income)} pending"
+    )
+    typer.echo(
+        f"  split       stakers {_usdc(state, state.total_to_stakers)}, "
+        f"operator {_usdc(state, state.total_to_operator)}, "
+        f"buyback {_usdc(state, state.total_to_buyback)}, "
+        f"reserve {_usdc(state, state.total_to_reserve)}"
+    )
+    typer.echo(f"  per share   {state.per_share.normalize():f} USDC per staked {a.symbol}")
+    typer.echo(
+        f"  streaming   {_usdc(state, state.streaming_left)} still to stream to stakers"
+        + (f" until chain time {state.period_finish}" if state.streaming_left else "")
+        + f" (each distribution streams over {_duration(state.reward_duration)})"
+    )
+    typer.echo(
+        f"  operator    {_usdc(state, state.operator_owed)} owed to {state.operator} "
+        "(withdrawn with `agentdao operator-withdraw`)"
+    )
+    if state.paused:
+        typer.echo("  PAUSED      the guardian stopped outflows; only governance resumes them")
+    typer.echo(f"  reserve     {_usdc(state, state.reserve)} (spent by governance only)")
+    if state.has_dex:
+        typer.echo(
+            f"  buyback     {_usdc(state, state.buyback_fund)} in the fund; "
+            f"{_usdc(state, state.total_bought_back)} bought back"
+        )
+    else:
+        typer.echo(
+            f"  buyback     {_usdc(state, state.buyback_fund)} in the fund; no DEX configured: "
+            "the buyback share accumulates until governance spends it"
+        )
+    typer.echo(
+        f"  supply      {_tokens(state.token_supply)} {a.symbol} "
+        f"({_tokens(state.total_burned)} {a.symbol} burned)"
+    )
+    typer.echo(f"  staked      {_tokens(state.total_staked)} {a.symbol}")
+    if not state.stakers:
+        typer.echo("  stakers     none yet")
+        return
+    typer.echo(f"  unstaking   a stake leaves {_duration(state.unstake_cooldown)} after `unstake`")
+    typer.echo(f"  {'staker':<42}  {'staked':>20}  {'claimable':>16}  cooling down")
+    for p in state.stakers:
+        cooling = f"{_tokens(p.cooling_down)} until {p.ready_at}" if p.cooling_down else "-"
+        typer.echo(
+            f"  {p.account:<42}  {_tokens(p.staked):>20}  "
+            f"{_usdc(state, p.claimable):>16}  {cooling}"
+        )
+
+
+def distribute(agent: AgentArgument) -> None:
+    """Distribute an agent's pending income now (anyone may; the job does it on schedule)."""
+    from agents.app.database import open_database
+
+    with _agent(agent) as a:
+        job = DistributionJob(a.chain, open_database(a.settings), a.manifest, EarningsSettings())
+        outcome = job.run(agent, force=True)
+    if outcome.status is DistributionStatus.NOTHING_PENDING:
+        typer.echo(f"{agent}: nothing to distribute (no income since the last distribution)")
+        return
+    typer.echo(f"{agent}: distributed {to_decimal(outcome.income, 6).normalize():f} USDC")
+    typer.echo(f"  tx {outcome.tx}")
+
+
+def buyback(
+    agent: AgentArgument,
+    amount: Annotated[
+        str | None, typer.Option("--amount", help="Dollars to spend (default: the whole fund)")
+    ] = None,
+    from_: FromOption = None,
+) -> None:
+    """Buy back and burn the agent's token with its buyback fund (the keeper only)."""
+    with _agent(agent) as a:
+        keeper = BuybackKeeper(a.chain, a.manifest, EarningsSettings(), signer=a.signer(from_))
+        units = None if amount is None else to_units(Decimal(amount), 6)
+        quote = keeper.quote(agent, units)
+        if not isinstance(quote, BuybackQuote):
+            typer.echo(f"{agent}: {quote.reason}")
+            return
+        outcome = keeper.execute(quote)
+    if outcome.status is BuybackStatus.BURNED:
+        typer.echo(
+            f"{agent}: spent {to_decimal(outcome.amount_in, 6).normalize():f} USDC, "
+            f"burned {_tokens(outcome.burned)} {a.symbol}"
+        )
+        typer.echo(f"  tx {outcome.tx}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the money commands to the ``agentdao`` app."""
+    for command in (stake, unstake, withdraw, claim, treasury, distribute, buyback):
+        app.command(command.__name__)(one_line_errors(command))
+    app.command("operator-withdraw")(one_line_errors(operator_withdraw))

@@ -1,0 +1,221 @@
+"""Paid tasks and their state machine, stored so a crash loses nothing.
+
+    received -> verified -> running -> succeeded -> settled
+        \\__________\\__________\\           \\
+                                failed        settle_failed
+
+A task is created when a payment arrives, keyed by the payment's (payer, nonce)
+under a unique constraint, so the same payment can never open two tasks and a
+retried request finds the task it already paid for. Every transition is written
+(and committed) before the side effect it guards: ``running`` before the model
+call, ``succeeded`` with its result before the settlement transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Final
+
+from sqlalchemy import BigInteger, Column, UniqueConstraint, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from agents.core.errors import InvalidTransitionError
+
+__all__ = [
+    "IN_FLIGHT",
+    "TRANSITIONS",
+    "NewTask",
+    "Task",
+    "TaskState",
+    "TaskStore",
+]
+
+
+class TaskState(StrEnum):
+    """Where a paid task is in its life."""
+
+    RECEIVED = "received"
+    """The payment arrived and claimed its (payer, nonce); not yet verified."""
+    VERIFIED = "verified"
+    """The facilitator accepted the payment; the skill has not started."""
+    RUNNING = "running"
+    """The model call is under way."""
+    SUCCEEDED = "succeeded"
+    """The result is stored; the payment is not settled yet."""
+    SETTLED = "settled"
+    """The payment moved to the treasury on chain; the customer has the result."""
+    FAILED = "failed"
+    """No result; the payment was never settled, so nothing was charged."""
+    SETTLE_FAILED = "settle_failed"
+    """The result exists but settling the payment failed; nothing was charged."""
+
+
+TRANSITIONS: Final[dict[TaskState, frozenset[TaskState]]] = {
+    TaskState.RECEIVED: frozenset({TaskState.VERIFIED, TaskState.FAILED}),
+    TaskState.VERIFIED: frozenset({TaskState.RUNNING, TaskState.FAILED}),
+    TaskState.RUNNING: frozenset({TaskState.SUCCEEDED, TaskState.FAILED}),
+    TaskState.SUCCEEDED: frozenset({TaskState.SETTLED, TaskState.SETTLE_FAILED, TaskState.FAILED}),
+    TaskState.SETTLED: frozenset(),
+    TaskState.FAILED: frozenset(),
+    TaskState.SETTLE_FAILED: frozenset(),
+}
+"""Every allowed move; the last three states are final."""
+
+IN_FLIGHT: Final = frozenset(s for s, targets in TRANSITIONS.items() if targets)
+"""States a crash can leave a task in; the runtime resolves them at start."""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class NewTask(SQLModel):
+    """What the runtime knows when a payment arrives."""
+
+    agent: str = Field(index=True)
+    skill: str
+    input: str
+    payer: str = Field(index=True)
+    """Checksummed address that signed the payment authorization."""
+    nonce: str
+    """The authorization's 32-byte nonce, 0x-hex, lower case."""
+    amount: int = Field(sa_column=Column(BigInteger, nullable=False))
+    """Payment-token units the authorization moves."""
+    valid_before: int = Field(sa_column=Column(BigInteger, nullable=False))
+    """Unix time after which the authorization can no longer be settled."""
+    config_version: int
+    config_hash: str
+    payment: str
+    """The x402 PaymentPayload as JSON, kept so a restart can still settle it."""
+    requirements: str
+    """The x402 PaymentRequirements it was verified against, as JSON."""
+
+
+class Task(NewTask, table=True):
+    """One paid skill call."""
+
+    __tablename__ = "task"
+    __table_args__ = (UniqueConstraint("payer", "nonce", name="uq_task_payment"),)
+
+    id: str = Field(default_factory=lambda: uuid.uuid4().hex, primary_key=True)
+    state: TaskState = Field(default=TaskState.RECEIVED, index=True)
+    result: str | None = None
+    model: str | None = None
+    """The model that answered, as its provider named it."""
+    error: str | None = None
+    """Why the task failed or could not be settled."""
+    settlement_tx: str | None = None
+    created_at: datetime = Field(default_factory=_now)
+    updated_at: datetime = Field(default_factory=_now)
+
+    @property
+    def charged(self) -> bool:
+        """True once the customer's payment reached the treasury."""
+        return self.state is TaskState.SETTLED
+
+
+_PREDECESSORS: dict[TaskState, tuple[TaskState, ...]] = {
+    state: tuple(s for s, nexts in TRANSITIONS.items() if state in nexts) for state in TaskState
+}
+"""For each state, the states a task may move to it from."""
+
+
+class TaskStore:
+    """The task table, with transitions that only the state machine allows."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        SQLModel.metadata.create_all(engine, tables=[Task.__table__])  # type: ignore[attr-defined]
+
+    def open(self, new: NewTask) -> tuple[Task, bool]:
+        """Create the task a payment pays for, or find the one it already opened.
+
+        Returns:
+            The task, and True when this call created it (False: a replayed payment).
+        """
+        task = Task.model_validate(new.model_dump())
+        try:
+            with Session(self.engine, expire_on_commit=False) as session:
+                session.add(task)
+                session.commit()
+            return task, True
+        except IntegrityError:
+            existing = self.find_payment(new.payer, new.nonce)
+            if existing is None:  # a constraint other than the payment's: a real error
+                raise
+            return existing, False
+
+    def move(self, task_id: str, to: TaskState, **fields: Any) -> Task:
+        """Move a task to ``to`` and set ``fields`` in one committed write.
+
+        The update only applies if the task is still in the state it was read in, so
+        two processes cannot both make the same move.
+
+        Raises:
+            InvalidTransitionError: the machine forbids the move, or the task moved on.
+        """
+        values = {**fields, "state": to, "updated_at": _now()}
+        # One statement: the WHERE clause is the transition table, RETURNING the result.
+        statement = (
+            update(Task)
+            .where(col(Task.id) == task_id, col(Task.state).in_(_PREDECESSORS[to]))
+            .values(**values)
+            .returning(Task)
+        )
+        with Session(self.engine, expire_on_commit=False) as session:
+            moved: Task | None = session.execute(statement).scalars().one_or_none()
+            session.commit()
+        if moved is not None:
+            return moved
+        current = self.get(task_id)
+        if current is None:
+            raise InvalidTransitionError(f"no task {task_id}")
+        raise InvalidTransitionError(
+            f"task {task_id}: {current.state.value} -> {to.value} is not allowed"
+        )
+
+    def discard(self, task_id: str) -> None:
+        """Forget a task whose payment failed verification: it was never accepted, and
+        keeping it would let a forged payment block the real payer's nonce.
+
+        Raises:
+            InvalidTransitionError: the task is past ``received``.
+        """
+        with Session(self.engine) as session:
+            task = session.get(Task, task_id)
+            if task is None:
+                return
+            if task.state is not TaskState.RECEIVED:
+                raise InvalidTransitionError(f"task {task_id} is {task.state.value}; kept")
+            session.delete(task)
+            session.commit()
+
+    def get(self, task_id: str) -> Task | None:
+        """The task with this id."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            return session.get(Task, task_id)
+
+    def find_payment(self, payer: str, nonce: str) -> Task | None:
+        """The task a payment opened, if any."""
+        statement = select(Task).where(Task.payer == payer, Task.nonce == nonce)
+        with Session(self.engine, expire_on_commit=False) as session:
+            return session.exec(statement).first()
+
+    def list(self, agent: str | None = None, limit: int = 100) -> Sequence[Task]:
+        """The newest tasks first, of one agent or all."""
+        statement = select(Task).order_by(col(Task.created_at).desc()).limit(limit)
+        if agent is not None:
+            statement = statement.where(Task.agent == agent)
+        with Session(self.engine, expire_on_commit=False) as session:
+            return session.exec(statement).all()
+
+    def in_flight(self) -> Sequence[Task]:
+        """Tasks not in a final state (after a crash: what the runtime must resolve)."""
+        statement = select(Task).where(col(Task.state).in_(list(IN_FLIGHT)))
+        with Session(self.engine, expire_on_commit=False) as session:
+            return session.exec(statement).all()

@@ -1,0 +1,1 @@
+"""The chain side of agentdao: compiled artifacts, deployment, the embedded chain."""

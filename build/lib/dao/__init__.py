@@ -1,0 +1,1 @@
+"""Governance seen from Python: proposals, votes, and the chain sync of AgentConfig."""

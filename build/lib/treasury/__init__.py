@@ -1,0 +1,1 @@
+"""Money seen from Python: x402 payments, distribution, claims, budgets."""

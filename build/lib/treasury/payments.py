@@ -1,0 +1,380 @@
+"""x402 payments into an agent's treasury: what a call costs, and whether a payment pays it.
+
+A price from the live config becomes x402 ``PaymentRequirements`` (scheme ``exact``,
+``payTo`` = the agent's treasury, asset = the deployment's payment token with its
+EIP-712 name and version read from the token). A payment is checked against them
+field by field here, so a refusal says what is wrong (``underpaid``,
+``wrong_asset``, ``expired``, ...), then verified and later settled by the
+facilitator. Settlement happens only when the caller asks, after the task
+succeeded.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Final
+
+from hexbytes import HexBytes
+from pydantic import ValidationError
+from web3 import Web3
+from web3.exceptions import ContractCustomError, ContractLogicError, Web3Exception
+from x402.http import decode_payment_signature_header
+from x402.schemas import PaymentPayload, PaymentRequired, PaymentRequirements, ResourceInfo
+
+from agents.core.errors import PaymentRejectedError, SettlementError
+from contracts.client import Chain, decode_revert
+from treasury.facilitator import Facilitator
+
+__all__ = ["Authorization", "PaymentToken", "Payments", "network_of", "to_decimal"]
+
+SCHEME: Final = "exact"
+EXPIRY_MARGIN: Final = 6
+"""Seconds an authorization must still be valid for; the facilitator uses the same."""
+
+_TRANSFER_WITH_AUTHORIZATION: Final = (
+    "transferWithAuthorization(address,address,uint256,uint256,uint256,bytes32,bytes)"
+)
+
+# x402's reason codes -> ours. Ours are what a customer reads in the 402.
+_FACILITATOR_REASONS: Final = {
+    "network_mismatch": "wrong_network",
+    "unsupported_scheme": "unsupported_scheme",
+    "invalid_exact_evm_payload_recipient_mismatch": "wrong_recipient",
+    "invalid_exact_evm_payload_authorization_value_mismatch": "wrong_amount",
+    "invalid_exact_evm_payload_authorization_valid_before": "expired",
+    "invalid_exact_evm_payload_authorization_valid_after": "not_yet_valid",
+    "invalid_exact_evm_payload_signature": "bad_signature",
+    "invalid_exact_evm_failed_to_verify_signature": "bad_signature",
+    "invalid_exact_evm_nonce_already_used": "reused",
+    "invalid_exact_evm_insufficient_balance": "insufficient_funds",
+}
+# The token's own revert reasons (MockUSDC's custom errors, FiatToken's strings) -> ours.
+_REVERT_REASONS: Final = (
+    ("AuthorizationUsed", "reused"),
+    ("authorization is used", "reused"),
+    ("AuthorizationExpired", "expired"),
+    ("authorization is expired", "expired"),
+    ("AuthorizationNotYetValid", "not_yet_valid"),
+    ("authorization is not yet valid", "not_yet_valid"),
+    ("InvalidSignature", "bad_signature"),
+    ("invalid signature", "bad_signature"),
+    ("InsufficientBalance", "insufficient_funds"),
+    ("exceeds balance", "insufficient_funds"),
+)
+
+
+def to_decimal(units: int, decimals: int = 6) -> Decimal:
+    """Token units as a decimal amount without trailing zeros (50000 -> 0.05 at 6 decimals)."""
+    amount = Decimal(units).scaleb(-decimals)
+    return amount.quantize(Decimal(1)) if amount == amount.to_integral() else amount.normalize()
+
+
+def network_of(chain_id: int) -> str:
+    """The CAIP-2 network x402 names an EVM chain by (``eip155:31337``)."""
+    return f"eip155:{chain_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentToken:
+    """The stablecoin customers pay in, with the EIP-712 domain its signatures use."""
+
+    address: str
+    name: str
+    version: str
+    decimals: int
+    symbol: str
+
+    @classmethod
+    def read(cls, chain: Chain, address: str) -> PaymentToken:
+        """Read name, version, decimals and symbol from the token itself."""
+        token = chain.contract("MockUSDC", address)
+        return cls(
+            address=str(token.address),
+            name=token.functions.name().call(),
+            version=token.functions.version().call(),
+            decimals=token.functions.decimals().call(),
+            symbol=token.functions.symbol().call(),
+        )
+
+    def dollars(self, units: int) -> Decimal:
+        """Units as a decimal amount of the token (USDC: dollars)."""
+        return to_decimal(units, self.decimals)
+
+
+@dataclass(frozen=True, slots=True)
+class Authorization:
+    """The EIP-3009 authorization inside an x402 exact-EVM payment."""
+
+    payer: str
+    pay_to: str
+    value: int
+    valid_after: int
+    valid_before: int
+    nonce: str
+    signature: str
+
+    @classmethod
+    def of(cls, payload: PaymentPayload) -> Authorization:
+        """Read it from a payment.
+
+        Raises:
+            PaymentRejectedError: ``malformed_payment``.
+        """
+        try:
+            auth = payload.payload["authorization"]
+            signature = payload.payload["signature"]
+            return cls(
+                payer=Web3.to_checksum_address(auth["from"]),
+                pay_to=Web3.to_checksum_address(auth["to"]),
+                value=int(auth["value"]),
+                valid_after=int(auth["validAfter"]),
+                valid_before=int(auth["validBefore"]),
+                nonce=_nonce(auth["nonce"]),
+                signature=str(signature),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise PaymentRejectedError(
+                "malformed_payment", f"not an EIP-3009 authorization ({exc})"
+            ) from exc
+
+
+def _nonce(value: Any) -> str:
+    raw = bytes(HexBytes(str(value)))
+    if len(raw) != 32:
+        raise ValueError("the nonce must be 32 bytes")
+    return "0x" + raw.hex()
+
+
+CLOCK_CACHE_SECONDS = 1.0
+"""How long a reading of the chain's clock lead is reused."""
+
+
+class Payments:
+    """Prices to x402 requirements, and payments to money in a treasury."""
+
+    def __init__(
+        self,
+        chain: Chain,
+        token: PaymentToken,
+        facilitator: Facilitator,
+        timeout: int = 300,
+        *,
+        start_block: int = 0,
+    ) -> None:
+        self.chain = chain
+        self.token = token
+        self.facilitator = facilitator
+        self.timeout = timeout
+        self.start_block = start_block
+        self.network = network_of(chain.chain_id)
+        self._contract = chain.contract("MockUSDC", token.address)
+        self._lead = (0, -CLOCK_CACHE_SECONDS)  # (seconds, monotonic time it was read)
+
+    def chain_lead(self) -> int:
+        """Seconds the chain's clock runs ahead of this machine's (0 when behind).
+
+        Authorizations are checked by the token against block time, and customers date
+        them by their own clock. On a local chain moved forward (``--wait``), the lead
+        is real; requirements widen the window by it and checks use chain time.
+        """
+        lead, read_at = self._lead
+        if time.monotonic() - read_at >= CLOCK_CACHE_SECONDS:
+            block_time = int(self.chain.w3.eth.get_block("latest")["timestamp"])
+            lead = max(0, block_time - int(time.time()))
+            self._lead = (lead, time.monotonic())
+        return lead
+
+    def requirements(self, pay_to: str, amount: int) -> PaymentRequirements:
+        """What paying ``amount`` units to ``pay_to`` takes."""
+        return PaymentRequirements(
+            scheme=SCHEME,
+            network=self.network,
+            asset=self.token.address,
+            amount=str(amount),
+            pay_to=Web3.to_checksum_address(pay_to),
+            max_timeout_seconds=self.timeout + self.chain_lead(),
+            extra={"name": self.token.name, "version": self.token.version},
+        )
+
+    def payment_required(
+        self, requirements: PaymentRequirements, url: str, description: str, error: str
+    ) -> PaymentRequired:
+        """The body of a 402: what to pay, and why the last attempt (if any) did not."""
+        resource = ResourceInfo(url=url, description=description, mime_type="application/json")
+        return PaymentRequired(error=error, resource=resource, accepts=[requirements])
+
+    @staticmethod
+    def decode(header: str) -> PaymentPayload:
+        """Decode a ``PAYMENT-SIGNATURE`` header.
+
+        Raises:
+            PaymentRejectedError: ``malformed_payment`` or ``unsupported_version``.
+        """
+        try:
+            payload = decode_payment_signature_header(header)
+        except (ValueError, ValidationError, TypeError) as exc:
+            raise PaymentRejectedError("malformed_payment", "cannot decode the header") from exc
+        if not isinstance(payload, PaymentPayload):
+            raise PaymentRejectedError("unsupported_version", "x402 version 2 is required")
+        return payload
+
+    def check(
+        self, payload: PaymentPayload, requirements: PaymentRequirements, now: float | None = None
+    ) -> Authorization:
+        """Check a payment against the requirements, naming the first thing that is wrong.
+
+        Raises:
+            PaymentRejectedError: ``unsupported_scheme``, ``wrong_network``, ``wrong_asset``,
+                ``wrong_recipient``, ``underpaid``, ``overpaid``, ``expired``,
+                ``not_yet_valid`` or ``malformed_payment``.
+        """
+        accepted = payload.accepted
+        if accepted.scheme != SCHEME:
+            raise PaymentRejectedError("unsupported_scheme", f"scheme {accepted.scheme!r}")
+        if accepted.network != requirements.network:
+            raise PaymentRejectedError(
+                "wrong_network", f"paid on {accepted.network}, this agent takes {self.network}"
+            )
+        if accepted.asset.lower() != requirements.asset.lower():
+            raise PaymentRejectedError(
+                "wrong_asset",
+                f"paid in {accepted.asset}, this agent takes {self.token.symbol} at "
+                f"{requirements.asset}",
+            )
+        auth = Authorization.of(payload)
+        pay_to = requirements.pay_to.lower()
+        if auth.pay_to.lower() != pay_to or accepted.pay_to.lower() != pay_to:
+            raise PaymentRejectedError(
+                "wrong_recipient", f"pays {auth.pay_to}, the treasury is {requirements.pay_to}"
+            )
+        price = int(requirements.amount)
+        for value in (auth.value, int(accepted.amount)):
+            if value != price:
+                code = "underpaid" if value < price else "overpaid"
+                raise PaymentRejectedError(
+                    code,
+                    f"authorizes {self.token.dollars(value)} {self.token.symbol}, "
+                    f"the price is {self.token.dollars(price)} {self.token.symbol}",
+                )
+        now = self.chain_now() if now is None else now
+        if not self.still_spendable(auth.valid_before, now):
+            raise PaymentRejectedError(
+                "expired", f"the authorization expired (validBefore {auth.valid_before})"
+            )
+        if auth.valid_after > now:
+            raise PaymentRejectedError(
+                "not_yet_valid", f"the authorization is valid only after {auth.valid_after}"
+            )
+        return auth
+
+    async def verify(self, payload: PaymentPayload, requirements: PaymentRequirements) -> None:
+        """Have the facilitator verify the signature and simulate the transfer.
+
+        Raises:
+            PaymentRejectedError: the facilitator refused; the reason is ours where we can
+                tell (``bad_signature``, ``reused``, ``insufficient_funds``, ...).
+        """
+        try:
+            response = await self.facilitator.verify(payload, requirements)
+        except Exception as exc:  # unreachable facilitator, RPC error: nothing was charged
+            raise PaymentRejectedError(
+                "facilitator_unavailable", f"{type(exc).__name__}: {exc}"
+            ) from exc
+        if response.is_valid:
+            return
+        raw = response.invalid_reason or "invalid"
+        code = _FACILITATOR_REASONS.get(raw)
+        if code is None:
+            try:
+                diagnosed = self.diagnose(Authorization.of(payload))
+            except Exception:  # the diagnosis is a courtesy; the facilitator already refused
+                diagnosed = None
+            if diagnosed is not None:
+                raise diagnosed
+            code = raw
+        detail = response.invalid_message or raw
+        raise PaymentRejectedError(code, detail)
+
+    async def settle(self, payload: PaymentPayload, requirements: PaymentRequirements) -> str:
+        """Move the money: submit the authorization on chain; return the transaction hash.
+
+        Raises:
+            SettlementError: the facilitator could not settle; check :meth:`is_used` to
+                learn whether the transfer happened anyway (e.g. a timed-out receipt).
+        """
+        try:
+            response = await self.facilitator.settle(payload, requirements)
+        except Exception as exc:  # whatever broke, the caller checks the chain
+            raise SettlementError(f"{type(exc).__name__}: {exc}") from exc
+        if response.success and response.transaction:
+            return str(response.transaction)
+        raw = response.error_reason or "unknown"
+        reason = _FACILITATOR_REASONS.get(raw, raw)
+        if response.error_message:
+            reason = f"{reason} ({response.error_message})"
+        raise SettlementError(reason)
+
+    def chain_now(self) -> float:
+        """The chain's clock, as this machine's clock plus the chain's lead."""
+        return time.time() + self.chain_lead()
+
+    def still_spendable(self, valid_before: int, now: float | None = None) -> bool:
+        """True while an authorization valid before ``valid_before`` can still be
+        submitted on chain (by chain time, with the expiry margin)."""
+        now = self.chain_now() if now is None else now
+        return valid_before >= now + EXPIRY_MARGIN
+
+    def is_used(self, payer: str, nonce: str) -> bool:
+        """True when the authorization was already spent (or cancelled) on chain."""
+        used: bool = self._contract.functions.authorizationState(
+            Web3.to_checksum_address(payer), bytes(HexBytes(nonce))
+        ).call()
+        return used
+
+    def settlement_of(self, payer: str, nonce: str) -> str | None:
+        """The transaction that spent the authorization, from the token's
+        ``AuthorizationUsed`` event (searched from the deployment's start block)."""
+        event = self._contract.events.AuthorizationUsed()
+        logs = event.get_logs(
+            from_block=self.start_block,
+            argument_filters={
+                "authorizer": Web3.to_checksum_address(payer),
+                "nonce": bytes(HexBytes(nonce)),
+            },
+        )
+        return logs[-1]["transactionHash"].to_0x_hex() if logs else None
+
+    def balance_of(self, address: str) -> int:
+        """Payment-token units held by ``address``."""
+        balance: int = self._contract.functions.balanceOf(Web3.to_checksum_address(address)).call()
+        return balance
+
+    def diagnose(self, auth: Authorization) -> PaymentRejectedError | None:
+        """Why the token would refuse this authorization, by simulating it ourselves
+        (the facilitator's own probe needs Multicall3, which local chains lack)."""
+        function = self._contract.get_function_by_signature(_TRANSFER_WITH_AUTHORIZATION)
+        call = function(
+            auth.payer,
+            auth.pay_to,
+            auth.value,
+            auth.valid_after,
+            auth.valid_before,
+            bytes(HexBytes(auth.nonce)),
+            bytes(HexBytes(auth.signature)),
+        )
+        try:
+            call.call({"from": self.chain.signer.address})
+        except ContractCustomError as exc:
+            message = decode_revert(exc.data if isinstance(exc.data, str) else None)
+        except ContractLogicError as exc:
+            message = exc.message or str(exc)
+        except (Web3Exception, ValueError) as exc:
+            message = str(exc)
+        else:
+            return None
+        for marker, code in _REVERT_REASONS:
+            if marker.lower() in message.lower():
+                return PaymentRejectedError(code, f"the token refuses it: {message}")
+        return PaymentRejectedError("transfer_refused", f"the token refuses it: {message}")
