@@ -161,6 +161,8 @@ def test_buyback_bounds_are_the_treasurys() -> None:
     for bad in ("{twap_window: 2m, max_slippage: 3}", "{twap_window: 5m, max_slippage: 25}"):
         text = SAMPLE.replace("buyback: {twap_window: 5m, max_slippage: 3}", f"buyback: {bad}", 1)
         assert "buyback" in _error(text)
+
+
 BILLION_LAUGHS = "\n".join(
     ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
     + [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
