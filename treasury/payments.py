@@ -41,6 +41,7 @@ from x402.schemas import PaymentPayload, PaymentRequired, PaymentRequirements, R
 
 from agents.core.errors import ChainUnreachableError, PaymentRejectedError, SettlementError
 from contracts.client import Chain, decode_revert
+from contracts.logs import scan_events
 from treasury.facilitator import Facilitator
 
 __all__ = ["Authorization", "PaymentToken", "Payments", "network_of", "to_decimal", "uint256"]
@@ -445,15 +446,14 @@ class Payments:
     def settlement_of(self, payer: str, nonce: str) -> str | None:
         """The transaction that spent the authorization, from the token's
         ``AuthorizationUsed`` event (searched from the deployment's start block)."""
-        event = self._contract.events.AuthorizationUsed()
-        with self._reaching_chain():
-            logs = event.get_logs(
-                from_block=self.start_block,
-                argument_filters={
-                    "authorizer": Web3.to_checksum_address(payer),
-                    "nonce": bytes(HexBytes(nonce)),
-                },
-            )
+        logs = scan_events(  # bounded ranges, retried; ChainUnreachableError past the retries
+            self._contract.events.AuthorizationUsed(),
+            self.start_block,
+            argument_filters={
+                "authorizer": Web3.to_checksum_address(payer),
+                "nonce": bytes(HexBytes(nonce)),
+            },
+        )
         return logs[-1]["transactionHash"].to_0x_hex() if logs else None
 
     def balance_of(self, address: str) -> int:

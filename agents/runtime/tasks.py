@@ -142,8 +142,8 @@ class TaskStore:
     """The task table, with transitions that only the state machine allows."""
 
     def __init__(self, engine: Engine) -> None:
+        """``engine`` is a database at the newest migration (``agents.app.database``)."""
         self.engine = engine
-        SQLModel.metadata.create_all(engine, tables=[Task.__table__])  # type: ignore[attr-defined]
 
     def open(self, new: NewTask) -> tuple[Task, bool]:
         """Create the task a payment pays for, or find the one it already opened.

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import create_engine
 
+from agents.app.database import upgrade
 from agents.core.errors import InvalidTransitionError
 from agents.runtime.tasks import (
     COMMITTED,
@@ -24,7 +25,9 @@ FAILED_FINAL = {TaskState.FAILED, TaskState.SETTLE_FAILED}
 
 @pytest.fixture
 def store(tmp_path: Path) -> TaskStore:
-    return TaskStore(create_engine(f"sqlite:///{tmp_path / 'tasks.db'}"))
+    engine = create_engine(f"sqlite:///{tmp_path / 'tasks.db'}")
+    upgrade(engine)  # the schema comes from the migrations, as in the runtime
+    return TaskStore(engine)
 
 
 def new_task(nonce: str = "0x" + "11" * 32, payer: str = "0xPayer") -> NewTask:
