@@ -1,1 +1,0 @@
-"""The chain side of agentdao: compiled artifacts, deployment, the embedded chain."""

@@ -1,1 +1,0 @@
-"""Governance seen from Python: proposals, votes, and the chain sync of AgentConfig."""

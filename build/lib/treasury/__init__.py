@@ -1,1 +1,0 @@
-"""Money seen from Python: x402 payments, distribution, claims, budgets."""
