@@ -27,6 +27,7 @@ from web3 import Web3
 from web3.contract import Contract
 
 from agents.app.database import open_database
+from agents.core.money import TOKEN_DECIMALS, USDC_DECIMALS
 from agents.core.settings import Settings
 from agents.core.spec import load_agents_file
 from agents.runtime.launch import launch
@@ -36,8 +37,8 @@ from contracts.chain import EmbeddedChain
 from contracts.client import Chain
 from contracts.manifest import AgentAddresses
 
-USDC = 10**6
-TOKEN = 10**18
+USDC = 10**USDC_DECIMALS  # the local MockUSDC
+TOKEN = 10**TOKEN_DECIMALS
 PUSH_ARTIFACT = ROOT / "contracts" / "out" / "PushPayout.sol" / "PushPayout.json"
 
 

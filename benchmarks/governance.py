@@ -38,6 +38,7 @@ from typing import Any
 import httpx
 from web3 import Web3
 
+from agents.core.money import TOKEN_DECIMALS
 from agents.core.spec import load_agents_file
 from benchmarks._runtime import paying_client, served_runtime
 from contracts.accounts import dev_account
@@ -53,7 +54,7 @@ HIRE_PATH = f"/agents/{AGENT}/skills/{SKILL}"
 VOTER = 1  # holds 400,000 SCRIBE in agents.yaml; stakes 300,000
 EXECUTOR = 7  # not dev:0, whose key the runtime's in-process facilitator sends with
 CUSTOMER = 5
-TOKEN = 10**18
+TOKEN = 10**TOKEN_DECIMALS
 
 
 @dataclass

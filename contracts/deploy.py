@@ -16,21 +16,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
 from web3 import Web3
 
 from agents.core.errors import DeploymentError
+from agents.core.money import TOKEN_DECIMALS, to_units
 from agents.core.spec import AgentSpec
 from contracts.accounts import resolve_address
 from contracts.client import Chain
 from contracts.manifest import AgentAddresses, PendingAgent
 
-__all__ = ["TOKEN_DECIMALS", "ZERO_ADDRESS", "config_struct", "deploy_agent", "to_units"]
+__all__ = ["ZERO_ADDRESS", "config_struct", "deploy_agent"]
 
-TOKEN_DECIMALS = 18
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 PROPOSER_ROLE = Web3.keccak(text="PROPOSER_ROLE")
 CANCELLER_ROLE = Web3.keccak(text="CANCELLER_ROLE")
@@ -38,14 +37,6 @@ EXECUTOR_ROLE = Web3.keccak(text="EXECUTOR_ROLE")
 DEFAULT_ADMIN_ROLE = b"\x00" * 32
 
 Report = Callable[[str], None]
-
-
-def to_units(amount: Decimal, decimals: int) -> int:
-    """Whole units (dollars, tokens) to the integer the contracts use."""
-    scaled = amount * (Decimal(10) ** decimals)
-    if scaled != scaled.to_integral_value():
-        raise ValueError(f"{amount} has more than {decimals} decimals")
-    return int(scaled)
 
 
 def config_struct(spec: AgentSpec, payment_decimals: int) -> tuple[Any, ...]:

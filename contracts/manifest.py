@@ -14,6 +14,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agents.core.errors import UnknownAgentError
+
 __all__ = ["AgentAddresses", "DexAddresses", "Manifest", "PendingAgent"]
 
 
@@ -72,6 +74,17 @@ class Manifest(BaseModel):
     """Uniswap V2 the buybacks use; None when the chain has none (the buyback share accumulates)."""
     agents: dict[str, AgentAddresses] = Field(default_factory=dict)
     pending: dict[str, PendingAgent] = Field(default_factory=dict)
+
+    def agent(self, name: str) -> AgentAddresses:
+        """The launched agent's addresses.
+
+        Raises:
+            UnknownAgentError: no launched agent of that name (the message lists those there are).
+        """
+        try:
+            return self.agents[name]
+        except KeyError:
+            raise UnknownAgentError(name, self.agents) from None
 
     @classmethod
     def load(cls, path: Path) -> Manifest | None:

@@ -31,9 +31,10 @@ from web3 import Web3
 from web3.contract import Contract
 
 from agents.core.errors import UnknownModelError
-from agents.core.live_config import LiveConfig
+from agents.core.live_config import SPLIT_SHARES, LiveConfig, LiveSplit
 from agents.core.model_ref import parse_model_string
-from dao.describe import SPLIT_SHARES, USDC_DECIMALS, format_money, format_percent
+from agents.core.money import USDC_DECIMALS, format_money
+from dao.describe import format_percent
 from dao.errors import ConfigChangeError
 from dao.governor import Action
 
@@ -44,7 +45,7 @@ MAX_MODEL_BYTES = 128
 MAX_SKILL_NAME_BYTES = 64
 _KEYS = (
     "system_prompt, model, temperature, price.<skill>, skill.<name>.instructions, "
-    "split.<stakers|operator|buyback|reserve>, hire_budget, paused, treasury.paused, guardian"
+    f"split.<{'|'.join(SPLIT_SHARES)}>, hire_budget, paused, treasury.paused, guardian"
 )
 CANCELLER_ROLE = bytes(Web3.keccak(text="CANCELLER_ROLE"))
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
@@ -118,13 +119,7 @@ def _checked_price(key: str, price: int, band: tuple[int, int] | None, decimals:
 
 
 def _split_args(current: LiveConfig, shares: dict[str, int]) -> tuple[int, int, int, int]:
-    now = current.split
-    merged = {
-        "stakers": now.stakers_bps,
-        "operator": now.operator_bps,
-        "buyback": now.buyback_bps,
-        "reserve": now.reserve_bps,
-    } | shares
+    merged = current.split.by_share() | shares
     total = sum(merged.values())
     if total != 10_000:
         rendered = " + ".join(f"{k} {format_percent(v)}" for k, v in merged.items())
@@ -132,7 +127,7 @@ def _split_args(current: LiveConfig, shares: dict[str, int]) -> tuple[int, int, 
             f"split must sum to 100%: {rendered} = {format_percent(total)} "
             "(set the other shares too)"
         )
-    return (merged["stakers"], merged["operator"], merged["buyback"], merged["reserve"])
+    return LiveSplit.from_bps([merged[s] for s in SPLIT_SHARES]).as_tuple()
 
 
 def parse_changes(
@@ -234,8 +229,7 @@ def parse_changes(
     calls.extend(_skill_calls(current, prices, instructions, decimals))
     if shares:
         split = _split_args(current, shares)
-        now = current.split
-        if split == (now.stakers_bps, now.operator_bps, now.buyback_bps, now.reserve_bps):
+        if split == current.split.as_tuple():
             raise ConfigChangeError("split: already the current split")
         calls.append(ConfigCall("setSplit", (split,)))
     return calls

@@ -13,23 +13,17 @@ from typing import Any
 from web3 import Web3
 from web3.contract import Contract
 
-from agents.core.live_config import LiveConfig, LiveSplit
+from agents.core.live_config import SPLIT_SHARES, LiveConfig, LiveSplit
+from agents.core.money import USDC_DECIMALS, format_money
 from dao.governor import Action
 
 __all__ = [
-    "USDC_DECIMALS",
     "as_tuple",
     "describe_action",
     "diff_configs",
-    "format_money",
     "format_percent",
     "quote",
 ]
-
-USDC_DECIMALS = 6
-"""Decimals of the payment token (USDC on every chain agentdao runs on)."""
-
-SPLIT_SHARES = ("stakers", "operator", "buyback", "reserve")
 
 
 def as_tuple(value: Any) -> Any:
@@ -41,12 +35,6 @@ def as_tuple(value: Any) -> Any:
     if isinstance(value, tuple):
         return tuple(as_tuple(v) for v in value)
     return value
-
-
-def format_money(units: int, decimals: int = USDC_DECIMALS) -> str:
-    """Payment-token units as dollars without trailing zeros: 50_000 -> ``0.05``."""
-    value = (Decimal(units) / Decimal(10) ** decimals).normalize()
-    return f"{value:f}"
 
 
 def format_percent(bps: int) -> str:
@@ -64,11 +52,10 @@ def quote(text: str, limit: int = 60) -> str:
 
 def _split_bps(split: Any) -> tuple[int, int, int, int]:
     if isinstance(split, LiveSplit):
-        return (split.stakers_bps, split.operator_bps, split.buyback_bps, split.reserve_bps)
+        return split.as_tuple()
     if isinstance(split, Mapping):
         split = tuple(split.values())
-    a, b, c, d = (int(x) for x in split)
-    return (a, b, c, d)
+    return LiveSplit.from_bps(split).as_tuple()
 
 
 def _describe_split(before: tuple[int, ...] | None, after: tuple[int, ...]) -> str:

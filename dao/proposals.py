@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from web3.contract import Contract
 from web3.types import EventData
 
+from agents.core.money import format_tokens
 from contracts.logs import scan_events
 from dao.errors import ProposalNotFoundError
 from dao.governor import Action, ProposalState
@@ -79,6 +80,20 @@ class ProposalStatus:
     def quorum_reached(self) -> bool:
         """For + abstain meet the quorum (GovernorCountingSimple's rule)."""
         return self.votes_for + self.votes_abstain >= self.quorum
+
+    @property
+    def state_name(self) -> str:
+        """The state in words: ``active``, ``queued``..."""
+        return self.state.name.lower()
+
+    def tallies(self) -> str:
+        """``for 300,000, against 0, abstain 0; quorum 40,000 (reached)`` in whole tokens."""
+        reached = "reached" if self.quorum_reached else "not reached"
+        return (
+            f"for {format_tokens(self.votes_for)}, against {format_tokens(self.votes_against)}, "
+            f"abstain {format_tokens(self.votes_abstain)}; quorum {format_tokens(self.quorum)} "
+            f"({reached})"
+        )
 
 
 def list_proposals(governor: Contract, from_block: int = 0) -> list[Proposal]:

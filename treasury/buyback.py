@@ -26,11 +26,12 @@ from eth_account.signers.local import LocalAccount
 from web3.logs import DISCARD
 
 from agents.core.errors import AgentDaoError, TransactionFailedError
+from agents.core.money import format_money
 from contracts import uniswap
 from contracts.client import Chain
 from contracts.manifest import AgentAddresses, Manifest
 from treasury.errors import NotKeeperError
-from treasury.ledger import ZERO_ADDRESS, agent_addresses, to_decimal
+from treasury.ledger import ZERO_ADDRESS, payment_decimals
 from treasury.settings import EarningsSettings
 
 __all__ = ["BuybackKeeper", "BuybackOutcome", "BuybackQuote", "BuybackStatus"]
@@ -98,11 +99,13 @@ class BuybackKeeper:
     def quote(self, name: str, amount_in: int | None = None) -> BuybackQuote | BuybackOutcome:
         """A quote for spending ``amount_in`` (default: the whole fund), or the reason
         there is nothing to buy back (no DEX, no pool, fund below the minimum)."""
-        addresses = agent_addresses(self.manifest, name)
-        treasury = self.chain.contract("AgentTreasury", addresses.treasury).functions
+        addresses = self.manifest.agent(name)
+        contract = self.chain.contract("AgentTreasury", addresses.treasury)
+        treasury = contract.functions
         fund = int(treasury.buybackBalance().call())
         router = str(treasury.router().call())
-        dollars = _dollars(fund)
+        decimals = payment_decimals(self.chain, contract)
+        dollars = format_money(fund, decimals)
         if router == ZERO_ADDRESS:
             return BuybackOutcome(
                 name,
@@ -114,7 +117,7 @@ class BuybackKeeper:
                 name, BuybackStatus.PAUSED, "the guardian paused the treasury's outflows"
             )
         amount = fund if amount_in is None else min(amount_in, fund)
-        minimum = int(self.settings.buyback_min_amount.scaleb(6))
+        minimum = int(self.settings.buyback_min_amount.scaleb(decimals))
         if amount == 0 or amount < minimum:
             return BuybackOutcome(
                 name,
@@ -159,7 +162,7 @@ class BuybackKeeper:
     def observe(self, name: str) -> str | None:
         """Record the pool's price in the treasury when an observation is due (none yet, or
         the newest is a window old), so the floor is always ready; returns the tx, if any."""
-        addresses = agent_addresses(self.manifest, name)
+        addresses = self.manifest.agent(name)
         treasury = self.chain.contract("AgentTreasury", addresses.treasury).functions
         if str(treasury.router().call()) == ZERO_ADDRESS:
             return None
@@ -182,7 +185,7 @@ class BuybackKeeper:
             TransactionFailedError: the swap reverted (price beyond the bound, deadline
                 passed); the fund stays in the treasury.
         """
-        addresses = agent_addresses(self.manifest, quote.agent)
+        addresses = self.manifest.agent(quote.agent)
         treasury = self.chain.contract("AgentTreasury", addresses.treasury)
         keeper = str(treasury.functions.keeper().call())
         if keeper.lower() != self.signer.address.lower():
@@ -195,7 +198,8 @@ class BuybackKeeper:
         return BuybackOutcome(
             quote.agent,
             BuybackStatus.BURNED,
-            f"{_dollars(quote.amount_in)} USDC bought {burned} token units, all burned",
+            f"{format_money(quote.amount_in, payment_decimals(self.chain, treasury))} USDC "
+            f"bought {burned} token units, all burned",
             amount_in=quote.amount_in,
             burned=burned,
             tx=receipt["transactionHash"].to_0x_hex(),
@@ -216,7 +220,7 @@ class BuybackKeeper:
         scheduler: failures are logged and reported, never raised."""
         outcomes = []
         for name in names if names is not None else list(self.manifest.agents):
-            if not self._is_keeper(agent_addresses(self.manifest, name)):
+            if not self._is_keeper(self.manifest.agent(name)):
                 continue
             try:
                 self.observe(name)
@@ -231,7 +235,3 @@ class BuybackKeeper:
     def _is_keeper(self, addresses: AgentAddresses) -> bool:
         treasury = self.chain.contract("AgentTreasury", addresses.treasury)
         return str(treasury.functions.keeper().call()).lower() == self.signer.address.lower()
-
-
-def _dollars(units: int) -> str:
-    return format(to_decimal(units, 6).normalize(), "f")

@@ -40,7 +40,6 @@ from agents.core.errors import AgentDaoError, TransactionFailedError
 from contracts.client import Chain
 from contracts.logs import scan_events
 from contracts.manifest import AgentAddresses, Manifest
-from treasury.ledger import agent_addresses
 from treasury.settings import EarningsSettings
 
 __all__ = [
@@ -138,10 +137,10 @@ class DistributionJob:
         """Distribute ``name``'s pending income if due (always, with ``force``).
 
         Raises:
-            UnknownTreasuryAgentError: no such agent.
+            UnknownAgentError: no such agent.
             TransactionFailedError: distribute() reverted (the income stays pending).
         """
-        addresses = agent_addresses(self.manifest, name)
+        addresses = self.manifest.agent(name)
         state = self._state(name, addresses)
         if state.in_flight_tx is not None:
             self._resolve_in_flight(addresses, state)

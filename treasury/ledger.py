@@ -4,8 +4,8 @@ The numbers ``agentdao treasury`` prints and ``GET /agents/{name}/treasury``
 serves: income, the four parts of it, reserve, buyback fund, tokens burned,
 per-share earnings, each staker's claimable (stakers found from ``Staked``
 events), and the history of distributions and buybacks from their events.
-Amounts are raw integer units; :func:`to_decimal` turns them into dollars or
-tokens.
+Amounts are raw integer units; :func:`agents.core.money.to_decimal` turns them into
+dollars or tokens.
 """
 
 from __future__ import annotations
@@ -17,47 +17,33 @@ from typing import Any
 from web3 import Web3
 from web3.contract import Contract
 
+from agents.core.money import TOKEN_DECIMALS, to_decimal
 from contracts.client import Chain
 from contracts.logs import scan_events
-from contracts.manifest import AgentAddresses, Manifest
-from treasury.errors import UnknownTreasuryAgentError
+from contracts.manifest import AgentAddresses
 
 __all__ = [
     "PRECISION",
-    "TOKEN_DECIMALS",
     "BuybackRecord",
     "DistributionRecord",
     "StakerPosition",
     "TreasuryState",
-    "agent_addresses",
     "buyback_history",
     "distribution_history",
+    "payment_decimals",
     "read_treasury",
     "stakers_of",
-    "to_decimal",
 ]
 
 PRECISION = 10**36
 """Fixed-point scale of ``AgentStake.rewardPerToken``."""
-TOKEN_DECIMALS = 18
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
 
-def to_decimal(units: int, decimals: int) -> Decimal:
-    """Raw integer units as a decimal amount (6 decimals for USDC, 18 for agent tokens)."""
-    return Decimal(units).scaleb(-decimals)
-
-
-def agent_addresses(manifest: Manifest, name: str) -> AgentAddresses:
-    """The launched agent's addresses.
-
-    Raises:
-        UnknownTreasuryAgentError: no agent of that name in the manifest.
-    """
-    try:
-        return manifest.agents[name]
-    except KeyError:
-        raise UnknownTreasuryAgentError(name, list(manifest.agents)) from None
+def payment_decimals(chain: Chain, treasury: Contract) -> int:
+    """Decimals of the token ``treasury`` is paid in, asked of the token itself."""
+    token = chain.contract("MockUSDC", treasury.functions.paymentToken().call())
+    return int(token.functions.decimals().call())
 
 
 @dataclass(frozen=True)

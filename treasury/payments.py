@@ -40,11 +40,12 @@ from x402.http import decode_payment_signature_header
 from x402.schemas import PaymentPayload, PaymentRequired, PaymentRequirements, ResourceInfo
 
 from agents.core.errors import ChainUnreachableError, PaymentRejectedError, SettlementError
+from agents.core.money import to_decimal
 from contracts.client import Chain, decode_revert
 from contracts.logs import scan_events
 from treasury.facilitator import Facilitator
 
-__all__ = ["Authorization", "PaymentToken", "Payments", "network_of", "to_decimal", "uint256"]
+__all__ = ["Authorization", "PaymentToken", "Payments", "network_of", "uint256"]
 
 SCHEME: Final = "exact"
 EXPIRY_MARGIN: Final = 6
@@ -91,12 +92,6 @@ _REVERT_REASONS: Final = (
     ("InsufficientBalance", "insufficient_funds"),
     ("exceeds balance", "insufficient_funds"),
 )
-
-
-def to_decimal(units: int, decimals: int = 6) -> Decimal:
-    """Token units as a decimal amount without trailing zeros (50000 -> 0.05 at 6 decimals)."""
-    amount = Decimal(units).scaleb(-decimals)
-    return amount.quantize(Decimal(1)) if amount == amount.to_integral() else amount.normalize()
 
 
 def network_of(chain_id: int) -> str:

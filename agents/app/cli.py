@@ -125,9 +125,9 @@ def hire(
     import asyncio
     import os
 
+    from agents.core.money import USDC_DECIMALS, to_decimal
     from agents.runtime.customer import describe_agent, hire_over_http, is_local_network
     from contracts.accounts import load_signer
-    from treasury.payments import to_decimal
 
     settings = _settings()
     base = url or f"http://{settings.api_host}:{settings.api_port}"
@@ -142,7 +142,8 @@ def hire(
     typer.echo(answer["result"])
     typer.echo("")
     typer.echo(f"receipt   task {receipt['task_id']}")
-    amount = to_decimal(receipt["amount"])
+    decimals = int(described.get("payment_token_decimals", USDC_DECIMALS))
+    amount = to_decimal(int(receipt["amount"]), decimals)
     typer.echo(f"  paid    {amount} {described['payment_token_symbol']} from {receipt['payer']}")
     typer.echo(f"  to      {described['addresses']['treasury']} ({agent} treasury)")
     typer.echo(f"  tx      {receipt['settlement_tx']}")
@@ -157,8 +158,8 @@ def tasks(
 ) -> None:
     """List the runtime's tasks, newest first, with their state and settlement."""
     from agents.app.database import open_database
+    from agents.core.money import USDC_DECIMALS, to_decimal
     from agents.runtime.tasks import TaskStore
-    from treasury.payments import to_decimal
 
     rows = TaskStore(open_database(_settings())).list(agent=agent, limit=limit)
     if not rows:
@@ -166,7 +167,8 @@ def tasks(
         return
     for task in rows:
         when = task.created_at.strftime("%Y-%m-%d %H:%M:%S")
-        paid = f"{to_decimal(task.amount)} USDC" if task.charged else "not charged"
+        # the task row keeps units, not the token's decimals: USDC is what runtimes take
+        paid = f"{to_decimal(task.amount, USDC_DECIMALS)} USDC" if task.charged else "not charged"
         typer.echo(
             f"{task.id}  {when}  {task.agent}/{task.skill:<10} {task.state.value:<13} {paid}"
         )
@@ -181,6 +183,7 @@ def tasks(
 def list_agents() -> None:
     """List launched agents with the configuration read back from the chain."""
     from agents.core.live_config import read_live_config
+    from agents.core.money import USDC_DECIMALS, format_money
     from contracts.manifest import Manifest
     from contracts.session import connect
 
@@ -191,6 +194,10 @@ def list_agents() -> None:
             f"no agents launched yet ({settings.manifest_path}); run `agentdao launch`"
         )
     with connect(settings) as chain:
+        decimals = USDC_DECIMALS
+        if manifest.payment_token and chain.has_code(manifest.payment_token):
+            usdc = chain.contract("MockUSDC", manifest.payment_token)
+            decimals = int(usdc.functions.decimals().call())
         for name, addresses in manifest.agents.items():
             config = read_live_config(chain.contract("AgentConfig", addresses.config))
             split = config.split
@@ -198,13 +205,10 @@ def list_agents() -> None:
             typer.echo(f"  model     {config.model} @ temperature {config.temperature}")
             typer.echo(f"  prompt    {config.system_prompt.strip().splitlines()[0]}")
             for skill in config.skills:
-                typer.echo(f"  skill     {skill.name:<12} {Decimal(skill.price) / 10**6} USDC")
-            shares = (
-                ("stakers", split.stakers_bps),
-                ("operator", split.operator_bps),
-                ("buyback", split.buyback_bps),
-                ("reserve", split.reserve_bps),
-            )
+                typer.echo(
+                    f"  skill     {skill.name:<12} {format_money(skill.price, decimals)} USDC"
+                )
+            shares = split.by_share().items()
             typer.echo("  split     " + "  ".join(f"{k} {bps / 100}%" for k, bps in shares))
             typer.echo(f"  paused    {config.paused}")
             for role in ("token", "stake", "governor", "timelock", "config", "treasury"):

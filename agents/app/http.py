@@ -104,6 +104,8 @@ class AgentOut(AgentSummary):
     network: str
     payment_token: str
     payment_token_symbol: str
+    payment_token_decimals: int
+    """Prices here are decimal amounts; a payment's ``amount`` is in units of this scale."""
     addresses: dict[str, str]
     rejected_configs: list[RejectedConfigOut]
 
@@ -193,16 +195,12 @@ def _agent_out(runtime: Runtime, served: ServedAgent) -> AgentOut:
         system_prompt=live.system_prompt,
         model=live.model,
         temperature=live.temperature,
-        split_bps={
-            "stakers": live.split.stakers_bps,
-            "operator": live.split.operator_bps,
-            "buyback": live.split.buyback_bps,
-            "reserve": live.split.reserve_bps,
-        },
+        split_bps=live.split.by_share(),
         hire_budget=live.hire_budget,
         network=runtime.payments.network,
         payment_token=token.address,
         payment_token_symbol=token.symbol,
+        payment_token_decimals=token.decimals,
         addresses=served.addresses.model_dump(),
         rejected_configs=[
             RejectedConfigOut(

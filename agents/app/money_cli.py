@@ -7,28 +7,17 @@ package. ``agents/cli.py`` registers them with :func:`register`.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
 import typer
-from eth_account.signers.local import LocalAccount
 
+from agents.app.agent_context import open_agent
 from agents.app.console import one_line_errors
-from agents.core.settings import Settings
-from contracts.accounts import load_signer
-from contracts.client import Chain
-from contracts.deploy import TOKEN_DECIMALS, to_units
-from contracts.manifest import AgentAddresses, Manifest
-from contracts.session import connect, is_local
+from agents.core.money import TOKEN_DECIMALS, format_money, format_tokens, parse_amount
 from treasury import staking
 from treasury.buyback import BuybackKeeper, BuybackQuote, BuybackStatus
 from treasury.distribution import DistributionJob, DistributionStatus
-from treasury.errors import TreasuryError
-from treasury.ledger import TreasuryState, agent_addresses, read_treasury, to_decimal
+from treasury.ledger import TreasuryState, read_treasury
 from treasury.settings import EarningsSettings
 
 __all__ = ["register"]
@@ -44,47 +33,16 @@ FromOption = Annotated[
 ]
 
 
-@dataclass
-class _Agent:
-    name: str
-    settings: Settings
-    manifest: Manifest
-    chain: Chain
-    addresses: AgentAddresses
-    symbol: str
-
-    def signer(self, reference: str | None) -> LocalAccount:
-        if reference is None:
-            return self.chain.signer
-        password = os.environ.get("AGENTDAO_KEYSTORE_PASSWORD")
-        return load_signer(reference, local=is_local(self.chain), password=password)
-
-
-@contextmanager
-def _agent(name: str) -> Iterator[_Agent]:
-    settings = Settings.load()
-    manifest = Manifest.load(settings.manifest_path)
-    if manifest is None:
-        raise TreasuryError(f"no agents launched yet ({settings.manifest_path}); run `launch`")
-    addresses = agent_addresses(manifest, name)
-    with connect(settings) as chain:
-        symbol = chain.contract("AgentToken", addresses.token).functions.symbol().call()
-        yield _Agent(name, settings, manifest, chain, addresses, str(symbol))
-
-
 def _token_units(text: str) -> int:
-    try:
-        return to_units(Decimal(text), TOKEN_DECIMALS)
-    except (InvalidOperation, ValueError) as exc:
-        raise TreasuryError(f"{text!r} is not an amount of tokens") from exc
+    return parse_amount(text, TOKEN_DECIMALS, "tokens")
 
 
 def _tokens(units: int) -> str:
-    return f"{to_decimal(units, TOKEN_DECIMALS).normalize():,f}"
+    return format_tokens(units)
 
 
 def _usdc(state: TreasuryState, units: int) -> str:
-    return f"{state.dollars(units).normalize():,f} USDC"
+    return f"{format_money(units, state.payment_decimals)} USDC"
 
 
 def stake(
@@ -93,7 +51,7 @@ def stake(
     from_: FromOption = None,
 ) -> None:
     """Stake an agent's token: vote with it and earn the stakers' share of its revenue."""
-    with _agent(agent) as a:
+    with open_agent(agent) as a:
         done = staking.stake(a.chain, a.addresses, a.signer(from_), _token_units(amount))
         typer.echo(f"staked {_tokens(done.amount)} {a.symbol} from {done.account}")
         typer.echo(f"  now staking {_tokens(done.staked_after)} {a.symbol}  tx {done.tx}")
@@ -107,7 +65,7 @@ def unstake(
     from_: FromOption = None,
 ) -> None:
     """Unstake an agent's token: votes and earnings stop now; `withdraw` after the cooldown."""
-    with _agent(agent) as a:
+    with open_agent(agent) as a:
         units = None if amount is None else _token_units(amount)
         done = staking.unstake(a.chain, a.addresses, a.signer(from_), units)
         typer.echo(f"unstaked {_tokens(done.amount)} {a.symbol} for {done.account}")
@@ -123,7 +81,7 @@ def unstake(
 
 def withdraw(agent: AgentArgument, from_: FromOption = None) -> None:
     """Withdraw the tokens you unstaked, once their cooldown has passed."""
-    with _agent(agent) as a:
+    with open_agent(agent) as a:
         holder = a.signer(from_)
         amount, tx = staking.withdraw(a.chain, a.addresses, holder)
         typer.echo(f"withdrew {_tokens(amount)} {a.symbol} to {holder.address}")
@@ -138,13 +96,13 @@ def operator_withdraw(
     from_: FromOption = None,
 ) -> None:
     """The operator withdraws its share of an agent's income (pulled, never pushed)."""
-    with _agent(agent) as a:
+    with open_agent(agent) as a:
         operator = a.signer(from_)
         paid, tx = staking.withdraw_operator_share(a.chain, a.addresses, operator, to)
         if tx is None:
             typer.echo(f"nothing owed to {operator.address}")
             return
-        typer.echo(f"withdrew {to_decimal(paid, 6).normalize():f} USDC of operator share")
+        typer.echo(f"withdrew {format_money(paid, a.payment_decimals)} USDC of operator share")
         typer.echo(f"  tx {tx}")
 
 
@@ -158,19 +116,19 @@ def _duration(seconds: int) -> str:
 
 def claim(agent: AgentArgument, from_: FromOption = None) -> None:
     """Claim everything your stake in an agent has earned."""
-    with _agent(agent) as a:
+    with open_agent(agent) as a:
         holder = a.signer(from_)
         paid, tx = staking.claim(a.chain, a.addresses, holder)
         if tx is None:
             typer.echo(f"nothing to claim for {holder.address}")
             return
-        typer.echo(f"claimed {to_decimal(paid, 6).normalize():f} USDC to {holder.address}")
+        typer.echo(f"claimed {format_money(paid, a.payment_decimals)} USDC to {holder.address}")
         typer.echo(f"  tx {tx}")
 
 
 def treasury(agent: AgentArgument) -> None:
     """Show an agent's earnings: income, its split, reserve, buyback and burn, stakers."""
-    with _agent(agent) as a:
+    with open_agent(agent) as a:
         state = read_treasury(a.chain, agent, a.addresses, a.manifest.start_block)
     typer.echo(f"{agent} treasury {state.treasury}")
     typer.echo(
@@ -228,13 +186,14 @@ def distribute(agent: AgentArgument) -> None:
     """Distribute an agent's pending income now (anyone may; the job does it on schedule)."""
     from agents.app.database import open_database
 
-    with _agent(agent) as a:
+    with open_agent(agent) as a:
         job = DistributionJob(a.chain, open_database(a.settings), a.manifest, EarningsSettings())
         outcome = job.run(agent, force=True)
+        decimals = a.payment_decimals
     if outcome.status is DistributionStatus.NOTHING_PENDING:
         typer.echo(f"{agent}: nothing to distribute (no income since the last distribution)")
         return
-    typer.echo(f"{agent}: distributed {to_decimal(outcome.income, 6).normalize():f} USDC")
+    typer.echo(f"{agent}: distributed {format_money(outcome.income, decimals)} USDC")
     typer.echo(f"  tx {outcome.tx}")
 
 
@@ -246,9 +205,10 @@ def buyback(
     from_: FromOption = None,
 ) -> None:
     """Buy back and burn the agent's token with its buyback fund (the keeper only)."""
-    with _agent(agent) as a:
+    with open_agent(agent) as a:
         keeper = BuybackKeeper(a.chain, a.manifest, EarningsSettings(), signer=a.signer(from_))
-        units = None if amount is None else to_units(Decimal(amount), 6)
+        decimals = a.payment_decimals
+        units = None if amount is None else parse_amount(amount, decimals, "dollars")
         quote = keeper.quote(agent, units)
         if not isinstance(quote, BuybackQuote):
             typer.echo(f"{agent}: {quote.reason}")
@@ -256,7 +216,7 @@ def buyback(
         outcome = keeper.execute(quote)
     if outcome.status is BuybackStatus.BURNED:
         typer.echo(
-            f"{agent}: spent {to_decimal(outcome.amount_in, 6).normalize():f} USDC, "
+            f"{agent}: spent {format_money(outcome.amount_in, decimals)} USDC, "
             f"burned {_tokens(outcome.burned)} {a.symbol}"
         )
         typer.echo(f"  tx {outcome.tx}")

@@ -19,17 +19,11 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
 from agents.app.problems import HTTPProblem, answers
+from agents.core.errors import UnknownAgentError
+from agents.core.money import TOKEN_DECIMALS, to_decimal
 from contracts.client import Chain
 from contracts.manifest import Manifest
-from treasury.errors import UnknownTreasuryAgentError
-from treasury.ledger import (
-    TOKEN_DECIMALS,
-    agent_addresses,
-    buyback_history,
-    distribution_history,
-    read_treasury,
-    to_decimal,
-)
+from treasury.ledger import buyback_history, distribution_history, read_treasury
 
 __all__ = ["TreasuryOut", "TreasuryReader", "get_reader", "router"]
 
@@ -155,8 +149,8 @@ def get_treasury(name: str, reader: ReaderDep) -> TreasuryOut:
     """The treasury's books read from the chain now, with revenue over time from its
     ``Distributed`` events and buybacks from its ``BuybackExecuted`` events."""
     try:
-        addresses = agent_addresses(reader.manifest, name)
-    except UnknownTreasuryAgentError as exc:
+        addresses = reader.manifest.agent(name)
+    except UnknownAgentError as exc:
         raise HTTPProblem(404, exc.message, "unknown_agent") from exc
     state = read_treasury(reader.chain, name, addresses, reader.manifest.start_block)
     usd = state.dollars

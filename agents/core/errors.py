@@ -7,6 +7,8 @@ caller may catch either `UnknownModelError` or plain `ValueError`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 __all__ = [
     "AgentDaoError",
     "AgentPausedError",
@@ -15,6 +17,7 @@ __all__ = [
     "ConfigFileError",
     "DeploymentError",
     "HireError",
+    "InvalidAmountError",
     "InvalidTransitionError",
     "ModelConfigurationError",
     "PaymentInUseError",
@@ -44,6 +47,15 @@ class AgentDaoError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+
+class InvalidAmountError(AgentDaoError, ValueError):
+    """Text that is not an amount of a token: not a number, negative, or finer than the
+    token's decimals."""
+
+    def __init__(self, text: str, what: str) -> None:
+        self.text = text
+        super().__init__(f"{text!r} is not an amount of {what}")
 
 
 class UnknownModelError(AgentDaoError, ValueError):
@@ -105,11 +117,21 @@ class DeploymentError(ChainError):
 
 
 class UnknownAgentError(AgentDaoError, LookupError):
-    """The runtime serves no agent of that name."""
+    """No agent of that name: the runtime serves none, or the deployment manifest lists
+    none (then ``known`` holds the launched agents' names, and the message lists them).
 
-    def __init__(self, name: str) -> None:
+    The one error for every domain (runtime, governance, treasury), so a caller catches
+    one class whatever looked the agent up.
+    """
+
+    def __init__(self, name: str, known: Iterable[str] | None = None) -> None:
         self.name = name
-        super().__init__(f"no agent named {name!r}")
+        self.known = None if known is None else sorted(known)
+        if self.known is None:
+            super().__init__(f"no agent named {name!r}")
+        else:
+            listed = ", ".join(self.known) or "none launched yet"
+            super().__init__(f"unknown agent {name!r} (launched: {listed})")
 
 
 class UnknownSkillError(AgentDaoError, LookupError):

@@ -10,6 +10,7 @@ pausing (the guardian's emergency stop) never re-hashes the content.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +21,7 @@ from web3.contract import Contract
 
 __all__ = [
     "CONFIG_ABI_TYPE",
+    "SPLIT_SHARES",
     "LiveConfig",
     "LiveSkill",
     "LiveSplit",
@@ -49,6 +51,11 @@ class LiveSkill(BaseModel):
     """Payment-token units (USDC: millionths of a dollar)."""
 
 
+SPLIT_SHARES = ("stakers", "operator", "buyback", "reserve")
+"""The four shares of an agent's income, in the order AgentConfig's ``Split`` holds them;
+every place that names them (agents.yaml, ``--set split.<share>``, the API) uses these."""
+
+
 class LiveSplit(BaseModel):
     """Revenue split in basis points (sums to 10,000)."""
 
@@ -58,6 +65,22 @@ class LiveSplit(BaseModel):
     operator_bps: int
     buyback_bps: int
     reserve_bps: int
+
+    @classmethod
+    def from_bps(cls, bps: Sequence[int]) -> LiveSplit:
+        """Build from the four basis points in :data:`SPLIT_SHARES` order (AgentConfig's)."""
+        stakers, operator, buyback, reserve = (int(x) for x in bps)
+        return cls(
+            stakers_bps=stakers, operator_bps=operator, buyback_bps=buyback, reserve_bps=reserve
+        )
+
+    def as_tuple(self) -> tuple[int, int, int, int]:
+        """The four basis points in :data:`SPLIT_SHARES` order, as AgentConfig takes them."""
+        return (self.stakers_bps, self.operator_bps, self.buyback_bps, self.reserve_bps)
+
+    def by_share(self) -> dict[str, int]:
+        """Basis points by share name, in :data:`SPLIT_SHARES` order."""
+        return dict(zip(SPLIT_SHARES, self.as_tuple(), strict=True))
 
 
 class LiveConfig(BaseModel):
@@ -99,12 +122,7 @@ class LiveConfig(BaseModel):
             model=model,
             temperature=Decimal(temperature) / 100,
             skills=tuple(LiveSkill(name=n, instructions=i, price=p) for n, i, p in skill_rows),
-            split=LiveSplit(
-                stakers_bps=split_row[0],
-                operator_bps=split_row[1],
-                buyback_bps=split_row[2],
-                reserve_bps=split_row[3],
-            ),
+            split=LiveSplit.from_bps(split_row),
             hire_budget=hire_budget,
             paused=paused,
         )

@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from agents.core.errors import ConfigFileError
+from agents.core.live_config import SPLIT_SHARES, LiveSplit
 from agents.core.yaml_limits import YamlLimitError, check_yaml_limits
 
 __all__ = [
@@ -144,19 +145,14 @@ class SplitSpec(_Strict):
 
     @model_validator(mode="after")
     def _sums_to_100(self) -> SplitSpec:
-        total = self.stakers + self.operator + self.buyback + self.reserve
+        total = sum(getattr(self, s) for s in SPLIT_SHARES)
         if total != 100:
             raise ValueError(f"split must sum to 100%, got {total}%")
         return self
 
     def basis_points(self) -> tuple[int, int, int, int]:
-        """(stakers, operator, buyback, reserve) in basis points, as AgentConfig stores them."""
-        return (
-            int(self.stakers * 100),
-            int(self.operator * 100),
-            int(self.buyback * 100),
-            int(self.reserve * 100),
-        )
+        """The shares in basis points, in ``SPLIT_SHARES`` order (as AgentConfig stores them)."""
+        return LiveSplit.from_bps([int(getattr(self, s) * 100) for s in SPLIT_SHARES]).as_tuple()
 
 
 class GovernanceSpec(_Strict):

@@ -14,6 +14,7 @@ from x402.mechanisms.evm import EthAccountSigner
 from x402.mechanisms.evm.exact import ExactEvmClientScheme
 
 from agents.core.errors import HireError
+from agents.core.money import USDC_DECIMALS
 from agents.core.settings import LOCAL_CHAIN_ID
 
 __all__ = ["describe_agent", "hire_over_http", "is_local_network"]
@@ -65,7 +66,9 @@ async def hire_over_http(
             f"{agent['name']}/{skill} costs {prices[skill]} {agent['payment_token_symbol']}, "
             f"more than --max-price {max_price}"
         )
-    cap = int(max_price.scaleb(6))  # the payment token has 6 decimals (USDC)
+    # an older runtime does not say; USDC is what it took
+    decimals = int(agent.get("payment_token_decimals", USDC_DECIMALS))
+    cap = int(max_price.scaleb(decimals))
     client = x402Client()
     client.register(agent["network"], ExactEvmClientScheme(EthAccountSigner(signer)))
     client.set_spend_controls(

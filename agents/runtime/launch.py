@@ -14,13 +14,14 @@ from sqlalchemy.engine import Engine
 
 from agents.core.database import session_scope
 from agents.core.errors import ConfigFileError, DeploymentError
+from agents.core.money import TOKEN_DECIMALS, to_units
 from agents.core.settings import Settings
 from agents.core.spec import AgentsFile, AgentSpec
 from agents.runtime.records import LaunchedAgent
 from contracts import uniswap
 from contracts.accounts import DEV_ACCOUNTS, dev_account, resolve_address
 from contracts.client import Chain
-from contracts.deploy import TOKEN_DECIMALS, ZERO_ADDRESS, deploy_agent, to_units
+from contracts.deploy import ZERO_ADDRESS, deploy_agent
 from contracts.manifest import AgentAddresses, DexAddresses, Manifest, PendingAgent
 from contracts.session import is_local
 
@@ -203,12 +204,12 @@ def _seed_pool(
     if not local:
         report(f"{name}: liquidity is seeded on local chains only; add it on the DEX yourself")
         return
-    usdc_amount = to_units(spec.liquidity.usdc, 6)
     pool = uniswap.pool_of(chain, manifest.dex, addresses.token, manifest.payment_token)
     if pool.exists:
         return
     provider = dev_account(0)
     usdc = chain.contract("MockUSDC", manifest.payment_token)
+    usdc_amount = to_units(spec.liquidity.usdc, int(usdc.functions.decimals().call()))
     # minted on top of dev_funding, so dev:0 keeps its funding like every dev account
     chain.send(usdc.functions.mint(provider.address, usdc_amount))
     pool = uniswap.seed_pool(
@@ -233,7 +234,7 @@ def _seed_pool(
 def _fund_dev_accounts(chain: Chain, usdc: str, agents_file: AgentsFile, report: Report) -> None:
     """Top every dev account up to ``dev_funding`` dollars, so any of them can pay."""
     contract = chain.contract("MockUSDC", usdc)
-    target = to_units(agents_file.deployment.dev_funding, 6)
+    target = to_units(agents_file.deployment.dev_funding, int(contract.functions.decimals().call()))
     topped = 0
     for index in range(DEV_ACCOUNTS):
         account = dev_account(index).address

@@ -13,7 +13,7 @@ from web3.contract import Contract
 from agents.core.live_config import LiveConfig, LiveSkill, LiveSplit
 from contracts import artifacts
 from dao.changes import ConfigCall, parse_changes, to_actions
-from dao.describe import describe_action, diff_configs, format_money
+from dao.describe import describe_action, diff_configs
 from dao.errors import ConfigChangeError
 from dao.governor import Action
 
@@ -138,5 +138,3 @@ def test_diff_lists_every_changed_field() -> None:
         "paused",
     ]
     assert diff_configs(None, CURRENT) == ["initial config"]
-    assert format_money(1_500_000) == "1.5"
-    assert format_money(0) == "0"

@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 
 import contracts.logs
 from agents.app.database import open_database
+from agents.core.errors import UnknownAgentError
 from contracts.accounts import dev_account
 from contracts.chain import advance_time
 from contracts.client import Chain
@@ -19,7 +20,6 @@ from tests.conftest import Deployment, settings_for
 from tests.support.flaky_rpc import TIGHT_SCAN, assert_bounded_cover, flaky_rpc
 from tests.treasury.support import pay, settings
 from treasury.distribution import DistributionJob, DistributionState, DistributionStatus
-from treasury.errors import UnknownTreasuryAgentError
 
 USDC = 10**6
 PERIOD = 3600
@@ -197,7 +197,7 @@ def test_run_due_reports_an_unknown_agent_and_goes_on(
 ) -> None:
     pay(chain, manifest, "scribe", 10 * USDC)
     job = _job(chain, engine, manifest)
-    with pytest.raises(UnknownTreasuryAgentError, match="unknown agent 'nobody'"):
+    with pytest.raises(UnknownAgentError, match="unknown agent 'nobody'"):
         job.run("nobody")
     failed, done = job.run_due(["nobody", "scribe"])
     assert failed.status is DistributionStatus.FAILED

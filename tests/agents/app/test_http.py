@@ -328,6 +328,7 @@ async def test_the_directory_shows_live_config_prices_and_addresses(
     assert scribe["addresses"]["treasury"] == treasury(runtime, "scribe")
     assert scribe["payment_token"] == runtime.payments.token.address
     assert scribe["payment_token_symbol"] == "USDC"
+    assert scribe["payment_token_decimals"] == 6
     assert scribe["paused"] is False
     assert (await anonymous.get("/docs")).status_code == 200
     assert "/agents/{name}/skills/{skill}" in (await anonymous.get("/openapi.json")).json()["paths"]
