@@ -42,8 +42,9 @@ def test_treasury_shows_revenue_distributions_burn_and_claimable(
     pay(chain, manifest, "scribe", 12 * USDC)
     chain.send(treasury.functions.distribute())
     streaming = client.get("/agents/scribe/treasury").json()
-    # nothing streamed yet in the same second (the rate floors: a unit may be dust)
-    assert Decimal("9.999998") <= Decimal(streaming["streaming"]) <= 10
+    # barely streamed yet: 10 USDC over an hour is 0.0028 a second (a loaded machine may
+    # take a few seconds between the distribution and this read)
+    assert Decimal("9.98") <= Decimal(streaming["streaming"]) <= 10
     assert streaming["streaming_until"] is not None
     assert streaming["reward_duration"] == 3600
     advance_time(chain.w3, 3600)  # the stakers' share has streamed
