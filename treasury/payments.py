@@ -48,6 +48,9 @@ from treasury.facilitator import Facilitator
 __all__ = ["Authorization", "PaymentToken", "Payments", "network_of", "uint256"]
 
 SCHEME: Final = "exact"
+MIN_RUN_SECONDS: Final = 30
+"""Seconds an authorization must still be valid for when a hire starts: the task runs and
+settles within them."""
 EXPIRY_MARGIN: Final = 6
 """Seconds an authorization must still be valid for; the facilitator uses the same."""
 CLOCK_SKEW: Final = 300
@@ -278,7 +281,8 @@ class Payments:
         Raises:
             PaymentRejectedError: ``unsupported_scheme``, ``wrong_network``, ``wrong_asset``,
                 ``wrong_recipient``, ``underpaid``, ``overpaid``, ``expired``,
-                ``not_yet_valid``, ``validity_too_long`` or ``malformed_payment``.
+                ``not_yet_valid``, ``validity_too_short``, ``validity_too_long`` or
+                ``malformed_payment``.
             ChainUnreachableError: the chain's clock cannot be read.
         """
         accepted = payload.accepted
@@ -321,6 +325,14 @@ class Payments:
         if auth.valid_after > now:
             raise PaymentRejectedError(
                 "not_yet_valid", f"the authorization is valid only after {auth.valid_after}"
+            )
+        # The model runs before the money moves: an authorization about to expire would buy a
+        # model run it can never pay for (settlement fails, nothing charged, run again).
+        if auth.valid_before < now + MIN_RUN_SECONDS:
+            raise PaymentRejectedError(
+                "validity_too_short",
+                f"the authorization expires in {max(0, int(auth.valid_before - now))} s; this "
+                f"agent needs at least {MIN_RUN_SECONDS} s to run the task and settle",
             )
         # A payment pending settlement is retried while its authorization lives, and the
         # task table stores validBefore in 64 bits: neither may be unbounded.

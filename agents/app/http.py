@@ -11,7 +11,9 @@ size and nesting before they are parsed (:mod:`agents.app.limits`).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import datetime
 from decimal import Decimal
@@ -49,7 +51,10 @@ from agents.runtime.hiring import Quote, Receipt, hire, quote
 from agents.runtime.runtime import Runtime, ServedAgent
 from agents.runtime.tasks import Task, TaskState
 
-__all__ = ["create_app"]
+__all__ = ["WORKER_THREADS", "create_app"]
+
+WORKER_THREADS = 64
+"""Threads for the blocking work of hires and jobs (database, RPC, settlement receipts)."""
 
 AgentName = Annotated[str, Path(description="The agent's name, as launched", examples=["scribe"])]
 SkillName = Annotated[str, Path(description="One of the agent's skills", examples=["summarize"])]
@@ -254,6 +259,11 @@ def create_app(runtime: Runtime) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Blocking DB and RPC work runs in threads; asyncio's default pool (cpus + 4) let
+        # a few settlements waiting on receipts queue every other hire behind them.
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="agentdao")
+        )
         loop_lag.start()
         await runtime.start()
         scheduler = start_scheduler(runtime)
@@ -329,7 +339,9 @@ def create_app(runtime: Runtime) -> FastAPI:
     ) -> JSONResponse:
         """Hire the agent for one task, paid with x402 (header ``PAYMENT-SIGNATURE``)."""
         try:
-            offer = quote(runtime, name, skill)
+            # quote reads the chain's clock (cached for a second): never on the loop, or a
+            # node that hangs freezes every route (a review saw /health wait 8 s)
+            offer = await asyncio.to_thread(quote, runtime, name, skill)
         except UnknownAgentError as exc:
             return problem(404, exc.message, "unknown_agent")
         except UnknownSkillError as exc:

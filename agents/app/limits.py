@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 import sys
 from array import array
@@ -64,11 +66,15 @@ class BodyTooLargeError(HTTPException):
 
 
 class BodyLimit:
-    """ASGI middleware: 413 for a body over ``max_bytes``, counted as it arrives."""
+    """ASGI middleware: 413 for a body over ``max_bytes``, counted as it arrives; 408 when
+    no part of it arrives for ``read_timeout`` seconds."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES, read_timeout: float = 30.0
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.read_timeout = read_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -83,7 +89,12 @@ class BodyLimit:
 
         async def counting_receive() -> Message:
             nonlocal received
-            message = await receive()
+            try:
+                # a client that trickles its body holds a connection and a task for nothing
+                async with asyncio.timeout(self.read_timeout):
+                    message = await receive()
+            except TimeoutError:
+                raise BodyTooSlowError(self.read_timeout) from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
@@ -99,7 +110,7 @@ class BodyLimit:
 
         try:
             await self.app(scope, counting_receive, tracking_send)
-        except BodyTooLargeError as exc:  # read outside a route (no handler ran)
+        except (BodyTooLargeError, BodyTooSlowError) as exc:  # read outside a route
             if started:
                 raise
             await _refuse(exc, scope, receive, send)
@@ -112,7 +123,9 @@ def _declared_length(scope: Scope) -> int | None:
     return None
 
 
-async def _refuse(exc: BodyTooLargeError, scope: Scope, receive: Receive, send: Send) -> None:
+async def _refuse(
+    exc: BodyTooLargeError | BodyTooSlowError, scope: Scope, receive: Receive, send: Send
+) -> None:
     from agents.app.problems import problem  # the one error shape
 
     response = problem(exc.status_code, str(exc.detail), exc.reason)
@@ -120,7 +133,10 @@ async def _refuse(exc: BodyTooLargeError, scope: Scope, receive: Receive, send: 
     await response(scope, receive, send)
 
 
-_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+# Possessive and with an optional closing quote, so it cannot backtrack: a body full of
+# escaped quotes that never close is linear, not quadratic (a review froze the loop for
+# 28 s with 80 KB of them).
+_STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+"?', re.DOTALL)
 _NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
 _STEPS = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")  # +1 / -1 as signed bytes
 
@@ -154,6 +170,24 @@ class NotUtf8Error(HTTPException):
         super().__init__(422, "the body is not UTF-8 encoded JSON")
 
 
+class UnreadableJsonError(HTTPException):
+    """JSON the decoder refuses for a reason other than syntax (422 ``invalid_body``)."""
+
+    reason = "invalid_body"
+
+    def __init__(self, why: str) -> None:
+        super().__init__(422, f"the JSON body cannot be read: {why[:200]}")
+
+
+class BodyTooSlowError(HTTPException):
+    """The client stopped sending its body (408 ``too_slow``)."""
+
+    reason = "too_slow"
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(408, f"no part of the request body arrived for {seconds:g} s")
+
+
 class _GuardedRequest(Request):
     async def json(self) -> Any:
         if json_depth_exceeds(await self.body()):
@@ -162,6 +196,10 @@ class _GuardedRequest(Request):
             return await super().json()
         except UnicodeDecodeError:  # else FastAPI's bare 400 "error parsing the body"
             raise NotUtf8Error from None
+        except json.JSONDecodeError:
+            raise  # FastAPI answers it as a 422 with the position
+        except ValueError as exc:  # e.g. an integer over 4300 digits: else a bare 400
+            raise UnreadableJsonError(str(exc)) from None
 
 
 class GuardedRoute(APIRoute):

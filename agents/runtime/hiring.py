@@ -21,6 +21,7 @@ from x402.schemas import PaymentPayload, PaymentRequirements
 from agents.core.errors import (
     AgentDaoError,
     AgentPausedError,
+    ChainUnreachableError,
     InvalidTransitionError,
     PaymentInUseError,
     PaymentRejectedError,
@@ -168,7 +169,7 @@ async def hire(runtime: Runtime, offer: Quote, task_input: str, payment: Payment
             model=result.model,
         )
     )
-    return await settle_task(tasks, payments, task)
+    return await _settle_for_customer(tasks, payments, task)
 
 
 _payer_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
@@ -239,6 +240,17 @@ async def settle_task(tasks: TaskStore, payments: Payments, task: Task) -> Task:
         return settled
 
 
+async def _settle_for_customer(tasks: TaskStore, payments: Payments, task: Task) -> Task:
+    """:func:`settle_task` for the customer waiting on the answer: a chain outage after the
+    result exists is a pending settlement (202, the same payment finishes it), never
+    "nothing charged" (the reconcile job may still settle it, so a new payment would pay
+    twice)."""
+    try:
+        return await settle_task(tasks, payments, task)
+    except ChainUnreachableError as exc:
+        raise SettlementPendingError(f"the chain does not answer: {exc.message}", task.id) from exc
+
+
 def _spent_in(payments: Payments, task: Task) -> str | None:
     """The transaction that spent the task's authorization, if it was spent."""
     if not payments.is_used(task.payer, task.nonce):
@@ -275,7 +287,7 @@ async def _replay(
     if task.state is TaskState.SETTLED:
         return task
     if task.state is TaskState.SUCCEEDED:
-        return await settle_task(tasks, payments, task)
+        return await _settle_for_customer(tasks, payments, task)
     if task.state in IN_FLIGHT:
         raise PaymentInUseError(task.id)
     if task.state is TaskState.SETTLE_FAILED:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,6 +38,8 @@ class FlakyRpc:
     def __init__(self, upstream: str) -> None:
         self.upstream = upstream
         self.down = False
+        self.hang = 0.0
+        """Seconds every request waits before it is answered (a blackholed node)."""
         self.max_log_range: int | None = None
         self.log_failures = 0
         self.forwarded = 0
@@ -50,6 +53,8 @@ class FlakyRpc:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
+                if proxy.hang:  # a node that accepts and then takes its time
+                    time.sleep(proxy.hang)
                 status, reply = proxy._answer(body)
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

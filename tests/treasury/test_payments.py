@@ -18,7 +18,13 @@ from contracts.manifest import Manifest
 from tests.conftest import Deployment
 from tests.support.customers import sign_payment
 from treasury.facilitator import LocalFacilitator
-from treasury.payments import CLOCK_CACHE_SECONDS, Authorization, Payments, PaymentToken
+from treasury.payments import (
+    CLOCK_CACHE_SECONDS,
+    MIN_RUN_SECONDS,
+    Authorization,
+    Payments,
+    PaymentToken,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -136,6 +142,12 @@ async def test_time_bounds_are_checked(payments: Payments, wanted: PaymentRequir
     with pytest.raises(PaymentRejectedError) as too_early:
         payments.check(early, wanted)
     assert too_early.value.reason == "not_yet_valid"
+    # about to expire: it would buy a model run it can never pay for (a review ran the
+    # model for free, again and again, with authorizations valid for 8 s)
+    with pytest.raises(PaymentRejectedError) as short:
+        payments.check(payment, wanted, now=auth.valid_before - MIN_RUN_SECONDS + 1)
+    assert short.value.reason == "validity_too_short"
+    assert payments.check(payment, wanted, now=auth.valid_before - MIN_RUN_SECONDS) == auth
 
 
 async def test_a_forged_or_tampered_authorization_fails_verification(

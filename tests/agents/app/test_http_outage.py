@@ -99,3 +99,26 @@ def test_a_30s_chain_outage_is_503_then_the_service_recovers_by_itself(
         assert time.monotonic() - back < 5, "the service did not recover within 5 s"
         time.sleep(0.2)
     assert _treasury(served).status_code == 200
+
+
+def test_a_chain_that_hangs_does_not_freeze_the_routes_that_need_no_chain(
+    served: str, flaky: FlakyRpc
+) -> None:
+    """A review saw /health wait 8 s behind one unpaid hire while the node took 8 s to
+    answer: the quote read the chain's clock on the event loop. It runs in a thread now."""
+    url = f"{served}/agents/scribe/skills/summarize"
+    assert httpx.post(url, json={"input": "x"}, timeout=30).status_code == 402
+    flaky.hang = 6.0
+    time.sleep(1.1)  # past the cached chain lead: the next quote asks the node
+    unpaid = threading.Thread(
+        target=lambda: httpx.post(url, json={"input": "x"}, timeout=60), daemon=True
+    )
+    unpaid.start()
+    time.sleep(0.3)
+    started = time.monotonic()
+    health = httpx.get(f"{served}/health", timeout=30)
+    waited = time.monotonic() - started
+    unpaid.join(60)
+    flaky.hang = 0.0
+    assert health.status_code == 200
+    assert waited < 3, f"/health waited {waited:.1f} s behind a hanging node"

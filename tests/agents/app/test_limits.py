@@ -6,6 +6,7 @@ imported), so a crash shows as a dead process instead of taking pytest down with
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import signal
@@ -17,8 +18,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI, Request
 from web3 import Web3
 
+from agents.app import problems
+from agents.app.limits import _STRING, BodyLimit, json_depth_exceeds
 from contracts.accounts import dev_account
 from contracts.chain import free_port
 from tests.conftest import SAMPLE_AGENTS, Deployment
@@ -127,3 +131,69 @@ def test_the_server_restored_the_recursion_limit_py_ecc_raised() -> None:
 
     limits.restore_recursion_limit()
     assert sys.getrecursionlimit() == limits.RECURSION_LIMIT
+
+
+def test_escaped_quotes_that_never_close_cannot_freeze_the_loop() -> None:
+    """A review froze the whole API for 28 s with 80 KB of ``\\"`` after 33 brackets: the
+    string pattern backtracked quadratically. It is linear now; at the 1 MiB limit the
+    check stays a small fraction of a second (work counted, not timed: a linear pattern
+    scans each byte once, so 1 MiB and 10 KB differ by about the size ratio)."""
+    small = b"[" * 33 + b'\\"' * 5_000
+    large = b"[" * 33 + b'\\"' * 500_000
+    assert json_depth_exceeds(large) is True  # 33 > 32 brackets, strings stripped linearly
+    assert json_depth_exceeds(small) is True
+    assert _STRING.sub(b"", b'["a\\"]", {"k":"v"}]') == b"[, {:}]"
+    # the pattern cannot backtrack: possessive groups and an optional closing quote
+    assert b"++" in _STRING.pattern
+    assert b"*+" in _STRING.pattern
+
+
+def test_a_body_that_stops_arriving_is_408_not_a_held_connection() -> None:
+    """A client that sends part of its body and then nothing (slowloris) gets 408 after the
+    read timeout instead of holding a connection and a task forever."""
+    guarded = BodyLimit(_echo_app(), read_timeout=0.2)
+    sent: list[dict[str, object]] = []
+
+    async def scenario() -> None:
+        parts = [{"type": "http.request", "body": b"{", "more_body": True}]
+
+        async def receive() -> dict[str, object]:
+            if parts:
+                return parts.pop()
+            await asyncio.sleep(3600)  # the client never sends the rest
+            raise AssertionError("unreachable")
+
+        async def send(message: dict[str, object]) -> None:
+            sent.append(message)
+
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "path": "/echo",
+            "raw_path": b"/echo",
+            "query_string": b"",
+            "headers": [(b"content-type", b"application/json")],
+            "http_version": "1.1",
+            "scheme": "http",
+            "server": ("t", 80),
+            "client": ("c", 1),
+            "root_path": "",
+        }
+        await asyncio.wait_for(guarded(scope, receive, send), 10)  # type: ignore[arg-type]
+
+    asyncio.run(scenario())
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    assert start["status"] == 408
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")  # type: ignore[misc]
+    assert b'"reason":"too_slow"' in body
+
+
+def _echo_app() -> FastAPI:
+    app = FastAPI()
+    problems.install(app)
+
+    @app.post("/echo")
+    async def echo(request: Request) -> dict[str, int]:
+        return {"bytes": len(await request.body())}
+
+    return app
