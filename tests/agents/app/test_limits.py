@@ -19,10 +19,12 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI, Request
+from fastapi.testclient import TestClient
+from pydantic import BaseModel
 from web3 import Web3
 
 from agents.app import problems
-from agents.app.limits import _STRING, BodyLimit, json_depth_exceeds
+from agents.app.limits import _STRING, BodyLimit, GuardedRoute, json_depth_exceeds
 from contracts.accounts import dev_account
 from contracts.chain import free_port
 from tests.conftest import SAMPLE_AGENTS, Deployment
@@ -197,3 +199,33 @@ def _echo_app() -> FastAPI:
         return {"bytes": len(await request.body())}
 
     return app
+
+
+class _HireBody(BaseModel):
+    input: str
+
+
+def _hire_app() -> FastAPI:
+    app = FastAPI()
+    app.router.route_class = GuardedRoute
+    problems.install(app)
+
+    @app.post("/hire")
+    async def hire(body: _HireBody) -> dict[str, str]:
+        return {"input": body.input}
+
+    return app
+
+
+def test_a_number_the_json_decoder_refuses_is_422_not_400() -> None:
+    """An integer of over 4300 digits is a ValueError, not a JSON syntax error: FastAPI
+    would answer a bare 400; the guarded route answers 422 invalid_body."""
+    answer = TestClient(_hire_app()).post(
+        "/hire",
+        content=b'{"input": "x", "n": ' + b"9" * 5000 + b"}",
+        headers={"content-type": "application/json"},
+    )
+    assert answer.status_code == 422
+    assert answer.json()["reason"] == "invalid_body"
+    ok = TestClient(_hire_app()).post("/hire", json={"input": "x"})
+    assert ok.json() == {"input": "x"}
