@@ -3,6 +3,8 @@ real x402 facilitator service over HTTP, in front of the test anvil."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -159,3 +161,24 @@ async def test_a_facilitator_gone_before_settlement_holds_the_result_until_it_re
     settled = await hire(runtime, offer, "late", payment)  # the customer's retry
     assert settled.state is TaskState.SETTLED
     assert balance(runtime, payer) == before - HEADLINE
+
+
+def test_each_event_loop_gets_its_own_http_client(runtime: Runtime) -> None:
+    """An httpx client belongs to the loop it first ran on: the remote facilitator used
+    from several loops (the app's; a worker thread's ``asyncio.run``) must work on each,
+    so it must not share one client between them."""
+    remote = runtime.payments.facilitator
+    assert isinstance(remote, RemoteFacilitator)
+    offer = quote(runtime, "scribe", "headline")
+    answers = []
+
+    async def verify_once() -> None:
+        payment = await sign_payment(CUSTOMER, offer.requirements)
+        answers.append(await remote.verify(payment, offer.requirements))
+
+    asyncio.run(verify_once())
+    asyncio.run(verify_once())  # a second loop, after the first one closed
+    worker = threading.Thread(target=asyncio.run, args=(verify_once(),))
+    worker.start()
+    worker.join()
+    assert [answer.is_valid for answer in answers] == [True, True, True]
