@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -77,3 +80,27 @@ def test_the_pid_file_lives_while_the_chain_runs(tmp_path: Path) -> None:
         assert node.pid_path is not None
         assert node.pid_path.read_text().strip().isdigit()
     assert not node.pid_path.exists()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=ChainError,
+    reason="anvil rewrites its --state file in place every --state-interval; a kill "
+    "during that write leaves it truncated and the next start refuses it (issue 9, #4)",
+)
+def test_a_chain_killed_while_saving_its_state_starts_again(tmp_path: Path) -> None:
+    state = tmp_path / "chain" / "anvil-state.json"
+    with EmbeddedChain(state, port=0) as node:  # a state big enough to take a while
+        w3 = Chain(node.rpc_url, dev_account(0)).w3
+        for _ in range(300):
+            w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+    full = state.stat().st_size
+    node = EmbeddedChain(state, port=0, state_interval=1).start()
+    assert node._process is not None
+    deadline = time.monotonic() + 30
+    while not 0 < state.stat().st_size < full // 2:  # a periodic save is under way
+        assert time.monotonic() < deadline, "no periodic save seen"
+    os.kill(node._process.pid, signal.SIGKILL)
+    node._process.wait()
+    with EmbeddedChain(state, port=0) as again:
+        assert Chain(again.rpc_url, dev_account(0)).w3.eth.block_number >= 300
