@@ -21,12 +21,13 @@ import httpx
 import pytest
 from hexbytes import HexBytes
 from web3 import Web3
+from web3.exceptions import TransactionNotFound
 from web3.logs import DISCARD
 from x402.http.clients.httpx import PaymentError
 
 from agents.app.database import open_database
 from agents.core.settings import Settings
-from agents.runtime.tasks import TaskState, TaskStore
+from agents.runtime.tasks import Task, TaskState, TaskStore
 from contracts.accounts import dev_account
 from contracts.chain import EmbeddedChain, free_port
 from contracts.client import Chain
@@ -174,6 +175,17 @@ async def test_a_sigkill_mid_batch_leaves_no_customer_charged_without_a_result(
 # --- kill -9 of the runtime and its embedded chain together --------------------------
 
 
+def landed(chain: Chain, task: Task) -> bool:
+    """True when the task's settlement transaction is on ``chain``."""
+    if task.settlement_tx is None:
+        return False
+    try:
+        chain.w3.eth.get_transaction_receipt(HexBytes(task.settlement_tx))
+    except TransactionNotFound:
+        return False
+    return True
+
+
 def read_pid(path: Path) -> int:
     pid = int(path.read_text().strip())
     assert Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].endswith(b"anvil")
@@ -274,9 +286,14 @@ def test_kill_9_of_runtime_and_chain_together_leaves_no_settled_task_without_its
         output = log.read_text(errors="replace")
         assert "already launched" in output  # the saved state still holds the agents
         reopened = {t.id for t in tasks if f"task {t.id}: settlement" in output}
-        # The crash under test happened: the database had settled tasks the chain lost.
-        assert reopened, f"no settlement was lost; nothing was tested:\n{output[-3000:]}"
         assert all(before_restart[i].state is TaskState.SETTLED for i in reopened)
+        blockless = {  # settled with the transfer in storage but not its block (see below)
+            t.id
+            for t in tasks
+            if t.state is TaskState.SETTLED and t.id not in reopened and not landed(chain, t)
+        }
+        if not reopened | blockless:  # rare: anvil saved between the last settlement and the kill
+            pytest.skip("the chain lost no settlement in this kill; nothing to check")
 
         charged: Counter[str] = Counter()
         for task in tasks:
@@ -289,16 +306,24 @@ def test_kill_9_of_runtime_and_chain_together_leaves_no_settled_task_without_its
                     task.payer, bytes.fromhex(task.nonce[2:])
                 ).call(), f"failed task {task.id} was charged"
                 continue
-            # Settled: its transaction is on chain, succeeded, and spent this payment.
+            # Settled: its transaction is on chain, succeeded, and spent this payment; or
+            # (anvil saves storage and blocks apart, so a save can hold the transfer
+            # without its block) at least its authorization is spent on chain.
             assert answer["result"] == task.result
             assert task.settlement_tx is not None
-            receipt = chain.w3.eth.get_transaction_receipt(HexBytes(task.settlement_tx))
-            assert receipt["status"] == 1
-            [used] = usdc.events.AuthorizationUsed().process_receipt(receipt, errors=DISCARD)
-            assert (used.args["authorizer"], "0x" + used.args["nonce"].hex()) == (
-                task.payer,
-                task.nonce,
-            )
+            try:
+                receipt = chain.w3.eth.get_transaction_receipt(HexBytes(task.settlement_tx))
+            except TransactionNotFound:
+                assert usdc.functions.authorizationState(
+                    task.payer, bytes.fromhex(task.nonce[2:])
+                ).call(), f"task {task.id} is settled with no transfer on chain"
+            else:
+                assert receipt["status"] == 1
+                [used] = usdc.events.AuthorizationUsed().process_receipt(receipt, errors=DISCARD)
+                assert (used.args["authorizer"], "0x" + used.args["nonce"].hex()) == (
+                    task.payer,
+                    task.nonce,
+                )
             charged[task.payer] += task.amount
         # Each customer's balance moved by exactly its settled tasks (plus what the
         # restart's launch minted to top dev accounts up).
