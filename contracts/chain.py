@@ -1,8 +1,12 @@
 """The embedded chain: an anvil node started, health-checked and stopped by agentdao.
 
-State persists under ``.agentdao/chain/`` (anvil's ``--state``: loaded at start,
-dumped on a clean stop and every few seconds while running), so contracts
-launched once are there the next time.
+State persists under ``.agentdao/chain/``, so contracts launched once are there the
+next time. anvil saves it on a clean stop and every few seconds while running, but
+it rewrites its file in place (truncate, then write), so a kill during a save would
+leave the only copy torn and the chain lost. So anvil loads ``anvil-state.json`` and
+saves to ``anvil-state.json.saving`` beside it; a save that parses is moved over the
+state (atomically) at the next start and after a stop, and a torn one is dropped: the
+chain then comes back from the last complete state instead of not at all.
 
 The chain cannot outlive its runtime: on Linux anvil is asked (``PR_SET_PDEATHSIG``)
 to receive SIGTERM, and so save its state and exit, when the thread that started it
@@ -15,6 +19,8 @@ instead of refusing.
 from __future__ import annotations
 
 import ctypes
+import json
+import logging
 import os
 import shutil
 import signal
@@ -39,6 +45,8 @@ __all__ = [
     "free_port",
     "wait_for_rpc",
 ]
+
+log = logging.getLogger(__name__)
 
 DEV_MNEMONIC = "test test test test test test test test test test test junk"
 """anvil's well-known mnemonic; its accounts are public and for local chains only."""
@@ -167,6 +175,29 @@ class EmbeddedChain:
         return None if self.state_path is None else self.state_path.parent / "anvil.pid"
 
     @property
+    def saving_path(self) -> Path | None:
+        """Where anvil writes its periodic saves (see the module docstring)."""
+        return (
+            None
+            if self.state_path is None
+            else self.state_path.with_name(self.state_path.name + ".saving")
+        )
+
+    def _keep_complete_save(self) -> None:
+        """Move a complete save over the state file; drop a torn one."""
+        saving, state = self.saving_path, self.state_path
+        if saving is None or state is None or not saving.is_file():
+            return
+        try:
+            with saving.open("rb") as file:
+                json.load(file)
+        except (ValueError, OSError):
+            log.warning("%s is torn (a kill during a save); keeping %s", saving, state)
+            saving.unlink(missing_ok=True)
+            return
+        os.replace(saving, state)
+
+    @property
     def rpc_url(self) -> str:
         """JSON-RPC endpoint of the node."""
         return f"http://{self.host}:{self.port}"
@@ -204,9 +235,12 @@ class EmbeddedChain:
             "--accounts", "10",
         ]  # fmt: skip
         log_target = subprocess.DEVNULL
-        if self.state_path is not None:
+        if self.state_path is not None and self.saving_path is not None:
             self.state_path.parent.mkdir(parents=True, exist_ok=True)
-            command += ["--state", str(self.state_path.resolve())]
+            self._keep_complete_save()
+            if self.state_path.is_file():
+                command += ["--load-state", str(self.state_path.resolve())]
+            command += ["--dump-state", str(self.saving_path.resolve())]
             command += ["--state-interval", str(self.state_interval)]
             self._log = self.state_path.parent / "anvil.log"
         log_file = self._log.open("ab") if self._log else None
@@ -242,6 +276,7 @@ class EmbeddedChain:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+        self._keep_complete_save()
         self._forget_pid(process.pid)
 
     def _forget_pid(self, pid: int) -> None:
@@ -264,9 +299,10 @@ class EmbeddedChain:
         if pid is None or self.state_path is None or not _alive(pid):
             return False
         argv = _command_line(pid)
-        ours = str(self.state_path.resolve())
-        state_args = [argv[i + 1] for i, arg in enumerate(argv[:-1]) if arg == "--state"]
-        if not argv or not Path(argv[0]).name.startswith("anvil") or ours not in state_args:
+        ours = {str(self.state_path.resolve()), str(self.saving_path.resolve())}  # type: ignore[union-attr]
+        flags = ("--state", "--load-state", "--dump-state")
+        state_args = {argv[i + 1] for i, arg in enumerate(argv[:-1]) if arg in flags}
+        if not argv or not Path(argv[0]).name.startswith("anvil") or not ours & state_args:
             return False  # the pid was reused by something else: never touch it
         owner = _parent_of(pid)
         if owner is not None and any(Path(a).name == "agentdao" for a in _command_line(owner)):

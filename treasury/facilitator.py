@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -154,26 +155,50 @@ class LocalFacilitator:
 
 
 class RemoteFacilitator:
-    """A facilitator service by URL, over x402's HTTP facilitator protocol."""
+    """A facilitator service by URL, over x402's HTTP facilitator protocol.
+
+    x402's client keeps one httpx client, whose pooled connections belong to the event
+    loop that opened them: reused from another loop (a worker thread's ``asyncio.run``,
+    a second app) it fails with "Event loop is closed" or hangs. So each loop gets a
+    client of its own, forgotten with its loop.
+    """
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self._client = HTTPFacilitatorClient(FacilitatorConfig(url=url))
+        self._clients: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, HTTPFacilitatorClient
+        ] = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
+
+    def _client(self) -> HTTPFacilitatorClient:
+        """The client of the running loop (made on its first call there)."""
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            client = self._clients.get(loop)
+            if client is None:
+                client = self._clients[loop] = HTTPFacilitatorClient(
+                    FacilitatorConfig(url=self.url)
+                )
+        return client
 
     async def verify(
         self, payload: PaymentPayload, requirements: PaymentRequirements
     ) -> VerifyResponse:
-        response: VerifyResponse = await self._client.verify(payload, requirements)
+        response: VerifyResponse = await self._client().verify(payload, requirements)
         return response
 
     async def settle(
         self, payload: PaymentPayload, requirements: PaymentRequirements
     ) -> SettleResponse:
-        response: SettleResponse = await self._client.settle(payload, requirements)
+        response: SettleResponse = await self._client().settle(payload, requirements)
         return response
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        """Close the running loop's client (another loop's closes with that loop)."""
+        with self._lock:
+            client = self._clients.pop(asyncio.get_running_loop(), None)
+        if client is not None:
+            await client.aclose()
 
     def resync(self) -> None:
         """Nothing to forget: the remote service keeps its own nonces."""

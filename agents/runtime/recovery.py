@@ -13,8 +13,10 @@ charged without a stored result:
 
 A task marked settled is true only while the chain holds its transfer. A chain can
 lose recent blocks (a reorg; a local node killed with the runtime restarts from
-state saved a moment earlier), so recovery re-checks the settlements written in the
-last :data:`RECHECK_WINDOW` seconds before the newest one, and the reconcile job
+state saved a moment earlier, or from an older one if the kill tore its last save),
+so recovery re-checks the settlements written in the last :data:`RECHECK_WINDOW`
+seconds before the newest one, and further back while the settlement just before
+that window is gone too (until one the chain still holds), and the reconcile job
 re-checks everything settled since the chain last looked intact. A settlement that
 vanished reopens its task (``settled -> succeeded``), which is then settled again
 while its authorization is valid, or failed uncharged.
@@ -53,7 +55,7 @@ async def recover(tasks: TaskStore, payments: Payments) -> list[Task]:
     resolved = []
     newest = await asyncio.to_thread(tasks.last_settled_at)
     if newest is not None:
-        resolved += await recheck(tasks, payments, newest - timedelta(seconds=RECHECK_WINDOW))
+        resolved += await recheck(tasks, payments, await _intact_before(tasks, payments, newest))
     done = {task.id for task in resolved}
     for task in await asyncio.to_thread(tasks.in_flight):
         if task.id not in done:  # a reopened task still pending was tried just now
@@ -86,6 +88,18 @@ async def recheck(tasks: TaskStore, payments: Payments, since: datetime) -> list
         payments.facilitator.resync()
         resolved.append(await _resolve(tasks, payments, reopened))
     return resolved
+
+
+async def _intact_before(tasks: TaskStore, payments: Payments, newest: datetime) -> datetime:
+    """A time before which the chain still holds every settlement: a window before the
+    newest, widened while the settlement just before the window is gone as well (a chain
+    that lost blocks lost its newest ones, however many)."""
+    since = newest - timedelta(seconds=RECHECK_WINDOW)
+    while True:
+        older = await asyncio.to_thread(tasks.newest_settled_before, since)
+        if older is None or await asyncio.to_thread(_paid_on_chain, payments, older):
+            return since
+        since = older.updated_at - timedelta(seconds=RECHECK_WINDOW)
 
 
 def _paid_on_chain(payments: Payments, task: Task) -> bool:

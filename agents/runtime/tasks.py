@@ -255,6 +255,17 @@ class TaskStore:
         with Session(self.engine, expire_on_commit=False) as session:
             return session.exec(statement).all()
 
+    def newest_settled_before(self, before: datetime) -> Task | None:
+        """The settled task last written before ``before``, if any."""
+        statement = (
+            select(Task)
+            .where(Task.state == TaskState.SETTLED, col(Task.updated_at) < before)
+            .order_by(col(Task.updated_at).desc())
+            .limit(1)
+        )
+        with Session(self.engine, expire_on_commit=False) as session:
+            return session.exec(statement).first()
+
     def last_settled_at(self) -> datetime | None:
         """When the newest settled task was written, or None without any."""
         statement = select(func.max(Task.updated_at)).where(Task.state == TaskState.SETTLED)

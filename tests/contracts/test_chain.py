@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
+import signal
 import socket
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -77,3 +81,27 @@ def test_the_pid_file_lives_while_the_chain_runs(tmp_path: Path) -> None:
         assert node.pid_path is not None
         assert node.pid_path.read_text().strip().isdigit()
     assert not node.pid_path.exists()
+
+
+def test_a_chain_killed_while_saving_its_state_starts_again(tmp_path: Path) -> None:
+    """anvil rewrites its save in place; a kill during that write must not lose the chain."""
+    state = tmp_path / "chain" / "anvil-state.json"
+    with EmbeddedChain(state, port=0) as node:  # a state big enough to take a while
+        w3 = Chain(node.rpc_url, dev_account(0)).w3
+        for _ in range(300):
+            w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+    full = state.stat().st_size
+    node = EmbeddedChain(state, port=0, state_interval=1).start()
+    saving = node.saving_path
+    assert saving is not None
+    assert node._process is not None
+    deadline = time.monotonic() + 120  # saves are a few ms; catching one may take a while
+    while not (saving.is_file() and 0 < saving.stat().st_size < full // 2):  # a save is under way
+        assert time.monotonic() < deadline, "no periodic save seen"
+    os.kill(node._process.pid, signal.SIGKILL)
+    node._process.wait()
+    with pytest.raises(json.JSONDecodeError):  # the kill did land in a save
+        json.loads(saving.read_text())
+    with EmbeddedChain(state, port=0) as again:
+        assert Chain(again.rpc_url, dev_account(0)).w3.eth.block_number >= 300
+    assert not saving.exists() or json.loads(saving.read_text())

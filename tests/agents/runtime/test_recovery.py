@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import update
+from sqlmodel import Session, col
 from x402.schemas import PaymentPayload, PaymentRequirements
 
 from agents.app.database import open_database
 from agents.runtime.hiring import settle_task
-from agents.runtime.recovery import LOST_RESULT, ChainWatch, reconcile, recover
+from agents.runtime.recovery import LOST_RESULT, RECHECK_WINDOW, ChainWatch, reconcile, recover
 from agents.runtime.runtime import Runtime
 from agents.runtime.tasks import NewTask, Task, TaskState
 from contracts.accounts import dev_account
@@ -196,3 +199,24 @@ async def test_the_reconcile_job_notices_lost_blocks_and_reopens_what_they_held(
     assert resolved.state is TaskState.SETTLED
     assert runtime.payments.landed(resolved.settlement_tx or "")
     assert await reconcile(runtime.tasks, runtime.payments, watch=watch) == []
+
+
+async def test_a_chain_that_lost_more_than_the_window_has_every_lost_settlement_reopened(
+    runtime: Runtime, chain: Chain
+) -> None:
+    """A node restarted from a save older than the last one (the kill tore its last save)
+    lost settlements from well before the newest: each is found, not just the window's."""
+    before = runtime.payments.balance_of(PAYER)
+    lost = snapshot(chain)
+    old, new = await hired(runtime), await hired(runtime)
+    long_ago = datetime.now(UTC) - timedelta(seconds=3 * RECHECK_WINDOW)
+    with Session(runtime.tasks.engine) as session:  # `old` settled long before `new`
+        session.execute(update(Task).where(col(Task.id) == old.id).values(updated_at=long_ago))
+        session.commit()
+    revert(chain, lost)
+    resolved = await recover(runtime.tasks, runtime.payments)
+    assert {task.id for task in resolved} == {old.id, new.id}
+    for task in resolved:
+        assert task.state is TaskState.SETTLED
+        assert runtime.payments.landed(task.settlement_tx or "")
+    assert runtime.payments.balance_of(PAYER) == before - 2 * PRICE
