@@ -292,8 +292,8 @@ def test_kill_9_of_runtime_and_chain_together_leaves_no_settled_task_without_its
             for t in tasks
             if t.state is TaskState.SETTLED and t.id not in reopened and not landed(chain, t)
         }
-        if not reopened | blockless:  # rare: anvil saved between the last settlement and the kill
-            pytest.skip("the chain lost no settlement in this kill; nothing to check")
+        # Usually the kill loses a few settlements; rarely anvil saved between the last one
+        # and the kill and nothing was lost. Either way every promise below must hold.
 
         charged: Counter[str] = Counter()
         for task in tasks:
