@@ -287,11 +287,6 @@ def test_kill_9_of_runtime_and_chain_together_leaves_no_settled_task_without_its
         assert "already launched" in output  # the saved state still holds the agents
         reopened = {t.id for t in tasks if f"task {t.id}: settlement" in output}
         assert all(before_restart[i].state is TaskState.SETTLED for i in reopened)
-        blockless = {  # settled with the transfer in storage but not its block (see below)
-            t.id
-            for t in tasks
-            if t.state is TaskState.SETTLED and t.id not in reopened and not landed(chain, t)
-        }
         # Usually the kill loses a few settlements; rarely anvil saved between the last one
         # and the kill and nothing was lost. Either way every promise below must hold.
 
