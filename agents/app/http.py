@@ -53,7 +53,7 @@ from agents.runtime.tasks import Task, TaskState
 
 __all__ = ["WORKER_THREADS", "create_app"]
 
-WORKER_THREADS = 64
+WORKER_THREADS = 32
 """Threads for the blocking work of hires and jobs (database, RPC, settlement receipts)."""
 
 AgentName = Annotated[str, Path(description="The agent's name, as launched", examples=["scribe"])]

@@ -117,27 +117,34 @@ async def hire(runtime: Runtime, offer: Quote, task_input: str, payment: Payment
             result exists is settled by a retry or the reconcile job).
     """
     tasks, payments = runtime.tasks, runtime.payments
-    auth = Authorization.of(payment)
-    existing = await asyncio.to_thread(tasks.find_payment, auth.payer, auth.nonce)
-    if existing is not None:
-        return await _replay(tasks, payments, existing, offer, auth, task_input)
-    auth = await asyncio.to_thread(payments.check, payment, offer.requirements)
     live = offer.agent.live
-    new = NewTask(
-        agent=offer.agent.name,
-        skill=offer.skill.name,
-        input=task_input,
-        payer=auth.payer,
-        nonce=auth.nonce,
-        amount=auth.value,
-        valid_before=auth.valid_before,
-        config_version=live.version,
-        config_hash=live.config_hash,
-        payment=payment.model_dump_json(by_alias=True),
-        requirements=offer.requirements.model_dump_json(by_alias=True),
-    )
-    task, created = await asyncio.to_thread(tasks.open, new)
-    if not created:  # the same payment arrived twice at once; the other one owns it
+
+    def open_task() -> tuple[Task, bool, Authorization]:
+        """Find the task this payment opened, or check the payment and open one: one trip
+        to a worker thread for the database and the chain's clock."""
+        auth = Authorization.of(payment)
+        existing = tasks.find_payment(auth.payer, auth.nonce)
+        if existing is not None:
+            return existing, False, auth
+        auth = payments.check(payment, offer.requirements)
+        new = NewTask(
+            agent=offer.agent.name,
+            skill=offer.skill.name,
+            input=task_input,
+            payer=auth.payer,
+            nonce=auth.nonce,
+            amount=auth.value,
+            valid_before=auth.valid_before,
+            config_version=live.version,
+            config_hash=live.config_hash,
+            payment=payment.model_dump_json(by_alias=True),
+            requirements=offer.requirements.model_dump_json(by_alias=True),
+        )
+        task, created = tasks.open(new)
+        return task, created, auth
+
+    task, created, auth = await asyncio.to_thread(open_task)
+    if not created:  # seen before, or the same payment arrived twice at once
         return await _replay(tasks, payments, task, offer, auth, task_input)
     try:
         await payments.verify(payment, offer.requirements)
@@ -146,7 +153,6 @@ async def hire(runtime: Runtime, offer: Quote, task_input: str, payment: Payment
         # Never accepted: forget it, or a forged payment would block the payer's nonce.
         await asyncio.to_thread(tasks.discard, task.id)
         raise
-    await asyncio.to_thread(tasks.move, task.id, TaskState.RUNNING)
     try:
         chat_model = build_chat_model(live.model, float(live.temperature), runtime.model_settings)
         result = await arun_skill(
@@ -178,7 +184,7 @@ it never outlives the event loop it was used on."""
 
 
 async def _commit_funds(tasks: TaskStore, payments: Payments, task: Task) -> None:
-    """Move a verified payment's task to ``verified`` if the payer's balance covers it on
+    """Move a verified payment's task to ``running`` if the payer's balance covers it on
     top of every other payment of its that the runtime will settle.
 
     The facilitator checks each payment against the balance alone, so ten payments from
@@ -193,16 +199,25 @@ async def _commit_funds(tasks: TaskStore, payments: Payments, task: Task) -> Non
     async with lock:  # count and claim in one step, or two payments count the same funds
         # Committed first, then the balance: a settlement in between counts twice (a
         # refusal at the margin), never not at all.
-        committed = await asyncio.to_thread(tasks.committed_amount, task.payer, task.id)
-        balance = await asyncio.to_thread(payments.balance_of, task.payer)
-        if committed + task.amount > balance:
-            token = payments.token
-            raise PaymentRejectedError(
-                "insufficient_funds",
-                f"the payer holds {token.dollars(balance)} {token.symbol} and "
-                f"{token.dollars(committed)} of it is promised to payments still in flight",
-            )
-        await asyncio.to_thread(tasks.move, task.id, TaskState.VERIFIED)
+        await asyncio.to_thread(_claim_funds, tasks, payments, task)
+
+
+def _claim_funds(tasks: TaskStore, payments: Payments, task: Task) -> None:
+    """Count, compare and claim in one worker-thread trip (the caller holds the payer's
+    lock): the task moves to ``verified`` and on to ``running``, or nothing changes."""
+    committed = tasks.committed_amount(task.payer, task.id)
+    # Alone, the payment's own verification already compared it with the balance (the
+    # facilitator simulates the transfer); only payments in flight beside it need a read.
+    balance = payments.balance_of(task.payer) if committed else task.amount
+    if committed + task.amount > balance:
+        token = payments.token
+        raise PaymentRejectedError(
+            "insufficient_funds",
+            f"the payer holds {token.dollars(balance)} {token.symbol} and "
+            f"{token.dollars(committed)} of it is promised to payments still in flight",
+        )
+    tasks.move(task.id, TaskState.VERIFIED)
+    tasks.move(task.id, TaskState.RUNNING)
 
 
 async def settle_task(tasks: TaskStore, payments: Payments, task: Task) -> Task:
