@@ -34,6 +34,7 @@ from agents.core.errors import UnknownModelError
 from agents.core.live_config import SPLIT_SHARES, LiveConfig, LiveSplit
 from agents.core.model_ref import parse_model_string
 from agents.core.money import USDC_DECIMALS, format_money
+from contracts.deploy import CANCELLER_ROLE, ZERO_ADDRESS
 from dao.describe import format_percent
 from dao.errors import ConfigChangeError
 from dao.governor import Action
@@ -47,8 +48,6 @@ _KEYS = (
     "system_prompt, model, temperature, price.<skill>, skill.<name>.instructions, "
     f"split.<{'|'.join(SPLIT_SHARES)}>, hire_budget, paused, treasury.paused, guardian"
 )
-CANCELLER_ROLE = bytes(Web3.keccak(text="CANCELLER_ROLE"))
-ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
 
 @dataclass(frozen=True)

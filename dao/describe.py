@@ -15,6 +15,7 @@ from web3.contract import Contract
 
 from agents.core.live_config import SPLIT_SHARES, LiveConfig, LiveSplit
 from agents.core.money import USDC_DECIMALS, format_money
+from contracts.deploy import CANCELLER_ROLE
 from dao.governor import Action
 
 __all__ = [
@@ -171,7 +172,7 @@ def describe_action(
             return "resume the treasury's outflows" + value
         if role == "timelock" and name in ("grantRole", "revokeRole"):
             verb = "may cancel" if name == "grantRole" else "may no longer cancel"
-            if bytes(args["role"]) == bytes(Web3.keccak(text="CANCELLER_ROLE")):
+            if bytes(args["role"]) == CANCELLER_ROLE:
                 return f"{args['account']} {verb} queued proposals (guardian)" + value
         rendered = ", ".join(str(v) for v in args.values())
         return f"{role}.{name}({rendered}){value}"

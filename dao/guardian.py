@@ -24,12 +24,12 @@ from web3 import Web3
 from web3.contract import Contract
 
 from contracts.client import Chain
+from contracts.deploy import CANCELLER_ROLE
 from dao.errors import GovernanceError
 from dao.governor import Action, description_hash
 
 __all__ = ["GuardianError", "PauseResult", "cancel_queued", "operation_id", "pause"]
 
-CANCELLER_ROLE = Web3.keccak(text="CANCELLER_ROLE")
 ZERO_BYTES32 = b"\x00" * 32
 
 

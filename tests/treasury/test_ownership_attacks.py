@@ -29,7 +29,7 @@ from contracts.client import Chain
 from dao import governor as gov
 from dao.changes import ConfigCall, to_actions
 from tests.conftest import Deployment
-from tests.treasury.support import pay
+from tests.treasury.support import now, pay
 from treasury.errors import TreasuryError
 from treasury.staking import claim, stake, unstake, withdraw
 
@@ -54,10 +54,6 @@ def env(deployment: Deployment, tmp_path: Path) -> dict[str, str]:
         "AGENTDAO_RPC_URL": deployment.chain.rpc_url,
         "AGENTDAO_DEPLOYER_KEY": Web3.to_hex(dev_account(0).key),
     }
-
-
-def _now(chain: Chain) -> int:
-    return int(chain.w3.eth.get_block("latest")["timestamp"])
 
 
 def test_a_loan_staked_to_vote_cannot_be_repaid_before_the_vote_ends(
@@ -85,7 +81,7 @@ def test_a_loan_staked_to_vote_cannot_be_repaid_before_the_vote_ends(
     assert int(governor.functions.proposalQuorum(pid).call()) == supply * quorum_percent // 100
 
     # the snapshot second passes; the attacker votes with the borrowed weight, then leaves
-    advance_time(chain.w3, snapshot - _now(chain) + 1)
+    advance_time(chain.w3, snapshot - now(chain) + 1)
     gov.vote(chain, governor, pid, gov.Support.FOR, ATTACKER)
     result = CliRunner().invoke(app, ["unstake", "scribe", "--from", "7"], env=env)
     assert result.exit_code == 0, result.output
@@ -112,11 +108,11 @@ def test_a_loan_staked_to_vote_cannot_be_repaid_before_the_vote_ends(
     )
 
     # still locked one second before the vote ends
-    advance_time(chain.w3, deadline - _now(chain) - 1)
+    advance_time(chain.w3, deadline - now(chain) - 1)
     with pytest.raises(TreasuryError, match="cooling down"):
         withdraw(chain, addresses, ATTACKER)
     # once the cooldown is over the loan can finally be repaid
-    advance_time(chain.w3, ready_at - _now(chain) + 1)
+    advance_time(chain.w3, ready_at - now(chain) + 1)
     paid, _ = withdraw(chain, addresses, ATTACKER)
     assert paid == LOAN
     chain.send(token.functions.transfer(LENDER.address, LOAN), ATTACKER)

@@ -13,7 +13,8 @@ from agents.core.live_config import read_live_config
 from contracts.accounts import dev_account
 from contracts.chain import advance_time
 from contracts.client import Chain
-from dao.changes import CANCELLER_ROLE, ConfigCall, parse_changes
+from contracts.deploy import CANCELLER_ROLE
+from dao.changes import ConfigCall, parse_changes
 from tests.conftest import Deployment
 from tests.dao.conftest import pass_proposal, stake
 
