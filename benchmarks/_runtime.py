@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import time
+import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,22 +26,60 @@ AGENTDAO = str(Path(sys.executable).parent / "agentdao")
 
 
 @contextmanager
-def served_runtime(rpc_url: str, scratch: Path, **env: str) -> Iterator[str]:
+def anchor_checkout(revision: str) -> Iterator[Path]:
+    """A detached git worktree of ``revision`` (the code a benchmark compares against, run
+    in the same process tree and on the same machine as the current code), removed after."""
+    with tempfile.TemporaryDirectory(prefix="agentdao-anchor-") as scratch:
+        tree = Path(scratch) / "tree"
+        subprocess.run(
+            ["git", "-C", str(ROOT), "worktree", "add", "--detach", "--quiet", str(tree), revision],
+            check=True,
+        )
+        # The anchor launches with the same npm packages (Uniswap's artifacts) as this tree.
+        (tree / "node_modules").symlink_to(ROOT / "node_modules")
+        try:
+            yield tree
+        finally:
+            subprocess.run(
+                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], check=False
+            )
+
+
+def _up_command(source: Path | None) -> list[str]:
+    """``agentdao up`` of this checkout, or of the checkout at ``source`` (whose CLI entry
+    point is read from its own pyproject, as module names moved between revisions)."""
+    if source is None:
+        return [AGENTDAO, "up"]
+    scripts = tomllib.loads((source / "pyproject.toml").read_text())["project"]["scripts"]
+    module, function = scripts["agentdao"].split(":")
+    boot = f"import sys; sys.path.insert(0, {str(source)!r}); from {module} import {function}"
+    return [sys.executable, "-c", f"{boot}; sys.argv[0] = 'agentdao'; {function}()", "up"]
+
+
+@contextmanager
+def served_runtime(
+    rpc_url: str, scratch: Path, *, source: Path | None = None, **env: str
+) -> Iterator[str]:
     """Run ``agentdao up`` against ``rpc_url`` (launching agents.yaml there) until the
-    block ends; yield the API's URL. ``env`` adds ``AGENTDAO_*`` settings."""
+    block ends; yield the API's URL. ``source`` runs another checkout's code instead of
+    this one's (see ``anchor_checkout``); ``env`` adds ``AGENTDAO_*`` settings."""
     port = free_port()
+    home = source or ROOT
     variables = os.environ | {
         "AGENTDAO_HOME": str(scratch / "home"),
         "AGENTDAO_RPC_URL": rpc_url,
         "AGENTDAO_DEPLOYER_KEY": Web3.to_hex(dev_account(0).key),
-        "AGENTDAO_AGENTS_FILE": str(ROOT / "agents.yaml"),
+        "AGENTDAO_AGENTS_FILE": str(home / "agents.yaml"),
         "AGENTDAO_API_PORT": str(port),
         **env,
     }
     url = f"http://127.0.0.1:{port}"
+    scratch.mkdir(parents=True, exist_ok=True)
     log = scratch / "runtime.log"
     with log.open("wb") as sink:
-        runtime = subprocess.Popen([AGENTDAO, "up"], env=variables, stdout=sink, stderr=sink)
+        runtime = subprocess.Popen(
+            _up_command(source), env=variables, stdout=sink, stderr=sink, cwd=home
+        )
     try:
         deadline = time.monotonic() + 120
         while True:

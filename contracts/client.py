@@ -18,7 +18,7 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractConstructor, ContractFunction
 from web3.exceptions import ContractCustomError, ContractLogicError, Web3Exception
-from web3.types import TxReceipt
+from web3.types import RPCEndpoint, TxReceipt
 
 from agents.core.errors import ChainUnreachableError, TransactionFailedError
 from contracts import artifacts
@@ -83,7 +83,16 @@ class Chain:
 
     def __init__(self, rpc_url: str, signer: LocalAccount, timeout: float = 30.0) -> None:
         self.rpc_url = rpc_url
-        self.w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
+        # web3's validation asks eth_chainId before and after every call and transaction
+        # (a sixth of a paid hire's worker time); an RPC URL's chain never changes.
+        self.w3 = Web3(
+            Web3.HTTPProvider(
+                rpc_url,
+                request_kwargs={"timeout": timeout},
+                cache_allowed_requests=True,
+                cacheable_requests={RPCEndpoint("eth_chainId")},
+            )
+        )
         self.signer = signer
         try:
             self.chain_id = int(self.w3.eth.chain_id)

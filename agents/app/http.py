@@ -12,6 +12,7 @@ size and nesting before they are parsed (:mod:`agents.app.limits`).
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -267,6 +268,10 @@ def create_app(runtime: Runtime) -> FastAPI:
         loop_lag.start()
         await runtime.start()
         scheduler = start_scheduler(runtime)
+        # What startup built (ABIs, models, imported modules) lives as long as the process:
+        # out of the collector's sight, a full collection under load stops the loop for
+        # milliseconds, not a tenth of a second.
+        gc.freeze()
         try:
             yield
         finally:
