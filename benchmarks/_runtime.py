@@ -8,7 +8,7 @@ import sys
 import tempfile
 import time
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -58,7 +58,11 @@ def _up_command(source: Path | None) -> list[str]:
 
 @contextmanager
 def served_runtime(
-    rpc_url: str, scratch: Path, *, source: Path | None = None, **env: str
+    rpc_url: str,
+    scratch: Path,
+    *,
+    source: Path | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> Iterator[str]:
     """Run ``agentdao up`` against ``rpc_url`` (launching agents.yaml there) until the
     block ends; yield the API's URL. ``source`` runs another checkout's code instead of
@@ -71,7 +75,7 @@ def served_runtime(
         "AGENTDAO_DEPLOYER_KEY": Web3.to_hex(dev_account(0).key),
         "AGENTDAO_AGENTS_FILE": str(home / "agents.yaml"),
         "AGENTDAO_API_PORT": str(port),
-        **env,
+        **(env or {}),
     }
     url = f"http://127.0.0.1:{port}"
     scratch.mkdir(parents=True, exist_ok=True)

@@ -185,7 +185,7 @@ def main() -> None:
     with (
         tempfile.TemporaryDirectory() as scratch,
         EmbeddedChain(None, port=0) as anvil,
-        served_runtime(anvil.rpc_url, Path(scratch), **sync) as url,
+        served_runtime(anvil.rpc_url, Path(scratch), env=sync) as url,
     ):
         outcomes = asyncio.run(_bench(url, anvil.rpc_url, args.runs, args.interval))
 
