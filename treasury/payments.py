@@ -43,6 +43,7 @@ from agents.core.errors import ChainUnreachableError, PaymentRejectedError, Sett
 from agents.core.money import to_decimal
 from contracts.client import Chain, decode_revert
 from contracts.logs import scan_events
+from treasury.batch import BatchSettlement
 from treasury.facilitator import Facilitator
 
 __all__ = ["Authorization", "PaymentToken", "Payments", "network_of", "uint256"]
@@ -212,10 +213,13 @@ class Payments:
         timeout: int = 300,
         *,
         start_block: int = 0,
+        batch: BatchSettlement | None = None,
     ) -> None:
         self.chain = chain
         self.token = token
         self.facilitator = facilitator
+        self.batch = batch
+        """The ``batch-settlement`` scheme, when the chain has its escrow; None: ``exact`` only."""
         self.timeout = timeout
         self.start_block = start_block
         self.network = network_of(chain.chain_id)
@@ -250,11 +254,20 @@ class Payments:
         )
 
     def payment_required(
-        self, requirements: PaymentRequirements, url: str, description: str, error: str
+        self,
+        accepts: list[PaymentRequirements],
+        url: str,
+        description: str,
+        error: str,
+        payment: PaymentPayload | None = None,
     ) -> PaymentRequired:
-        """The body of a 402: what to pay, and why the last attempt (if any) did not."""
+        """The body of a 402: the ways to pay (best first), and why the last attempt (if
+        any, ``payment``) did not. After a voucher that did not follow its channel, the
+        batch scheme adds the channel's state so the customer's client can resume."""
         resource = ResourceInfo(url=url, description=description, mime_type="application/json")
-        return PaymentRequired(error=error, resource=resource, accepts=[requirements])
+        if self.batch is not None:
+            return self.batch.payment_required(accepts[0].pay_to, accepts, resource, error, payment)
+        return PaymentRequired(error=error, resource=resource, accepts=accepts)
 
     @staticmethod
     def decode(header: str) -> PaymentPayload:

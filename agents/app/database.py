@@ -48,7 +48,7 @@ def open_engine(settings: Settings) -> Engine:
 
 def schema() -> MetaData:
     """Every table of the runtime's database, as the models define them."""
-    import treasury.channels  # noqa: F401  (each module registers its tables)
+    import treasury.channels
     import treasury.distribution  # noqa: F401
 
     return SQLModel.metadata

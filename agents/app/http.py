@@ -51,6 +51,7 @@ from agents.core.errors import (
 from agents.runtime.hiring import Quote, Receipt, hire, quote
 from agents.runtime.runtime import Runtime, ServedAgent
 from agents.runtime.tasks import Task, TaskState
+from agents.runtime.vouchers import hire_by_voucher
 
 __all__ = ["WORKER_THREADS", "create_app"]
 
@@ -222,10 +223,12 @@ def _task_out(task: Task) -> TaskOut:
     return TaskOut.model_validate(task.model_dump() | {"charged": task.charged, "result": released})
 
 
-def _paid(runtime: Runtime, task: Task) -> JSONResponse:
+def _paid(runtime: Runtime, task: Task, settlement: SettleResponse | None = None) -> JSONResponse:
+    """200 with the result and its receipt; ``PAYMENT-RESPONSE`` is x402's settlement
+    answer (for a voucher, the scheme's own: the channel's new state for the client)."""
     receipt = Receipt.of(task)
     assert task.result is not None
-    settlement = SettleResponse(
+    settlement = settlement or SettleResponse(
         success=True,
         transaction=receipt.settlement_tx,
         network=runtime.payments.network,
@@ -355,10 +358,18 @@ def create_app(runtime: Runtime) -> FastAPI:
             return problem(503, exc.message, "paused")
         if not payment:
             return _payment_required(runtime, offer, "payment required", None)
+        paid: PaymentPayload | None = None
         try:
-            task = await hire(runtime, offer, body.input, _decoded(runtime, payment))
+            paid = _decoded(runtime, payment)
+            by_voucher = offer.by_voucher
+            if by_voucher is not None and paid.accepted.scheme == by_voucher.scheme:
+                hired = await hire_by_voucher(
+                    runtime, offer.agent, offer.skill, by_voucher, body.input, paid
+                )
+                return _paid(runtime, hired.task, hired.settlement)
+            task = await hire(runtime, offer, body.input, paid)
         except PaymentRejectedError as exc:
-            return _payment_required(runtime, offer, exc.message, exc.reason)
+            return _payment_required(runtime, offer, exc.message, exc.reason, payment=paid)
         except PaymentInUseError as exc:
             return problem(409, exc.message, "in_flight", task_id=exc.task_id)
         except TaskFailedError as exc:
@@ -439,13 +450,19 @@ def _resource_url(runtime: Runtime, offer: Quote) -> str:
 
 
 def _payment_required(
-    runtime: Runtime, offer: Quote, error: str, reason: str | None, **extra: Any
+    runtime: Runtime,
+    offer: Quote,
+    error: str,
+    reason: str | None,
+    payment: PaymentPayload | None = None,
+    **extra: Any,
 ) -> JSONResponse:
     required = runtime.payments.payment_required(
-        offer.requirements,
+        offer.accepts,
         _resource_url(runtime, offer),
         f"{offer.agent.name}/{offer.skill.name}: {offer.skill.instructions}",
         error,
+        payment,
     )
     document = required.model_dump(mode="json", by_alias=True, exclude_none=True)
     return JSONResponse(

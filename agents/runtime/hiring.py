@@ -47,6 +47,18 @@ class Quote:
     agent: ServedAgent
     skill: LiveSkill
     requirements: PaymentRequirements
+    """Paying by one ``exact`` transfer."""
+    by_voucher: PaymentRequirements | None = None
+    """Paying by voucher on a prepaid channel (``batch-settlement``), when offered."""
+
+    @property
+    def accepts(self) -> list[PaymentRequirements]:
+        """Every way to pay, cheapest for both sides first (what a 402 offers)."""
+        return [r for r in (self.by_voucher, self.requirements) if r is not None]
+
+    def for_scheme(self, scheme: str) -> PaymentRequirements | None:
+        """The requirements of ``scheme``, if offered."""
+        return next((r for r in self.accepts if r.scheme == scheme), None)
 
 
 class Receipt(BaseModel):
@@ -93,8 +105,15 @@ def quote(runtime: Runtime, agent: str, skill: str) -> Quote:
         raise UnknownSkillError(agent, skill)
     if served.live.paused:
         raise AgentPausedError(agent)
-    requirements = runtime.payments.requirements(served.addresses.treasury, live_skill.price)
-    return Quote(served, live_skill, requirements)
+    payments = runtime.payments
+    treasury = served.addresses.treasury
+    requirements = payments.requirements(treasury, live_skill.price)
+    by_voucher = None
+    if payments.batch is not None:
+        by_voucher = payments.batch.requirements(
+            treasury, live_skill.price, requirements.max_timeout_seconds
+        )
+    return Quote(served, live_skill, requirements, by_voucher)
 
 
 async def hire(runtime: Runtime, offer: Quote, task_input: str, payment: PaymentPayload) -> Task:

@@ -32,10 +32,12 @@ from typing import Any
 
 from web3 import Web3
 from web3.exceptions import BlockNotFound
+from x402.schemas import PaymentPayload, PaymentRequirements
 
 from agents.core.errors import InvalidTransitionError, SettlementError, SettlementPendingError
 from agents.runtime.hiring import settle_task
 from agents.runtime.tasks import Task, TaskState, TaskStore
+from treasury.batch import BATCH_SCHEME, channel_of
 from treasury.payments import Payments
 
 __all__ = ["LOST_RESULT", "RECHECK_WINDOW", "ChainWatch", "recheck", "reconcile", "recover"]
@@ -44,6 +46,7 @@ log = logging.getLogger(__name__)
 
 LOST_RESULT = "the runtime stopped before the task finished; not charged"
 EXPIRED = "the payment authorization expired before it could be settled; not charged"
+UNCHARGED_VOUCHER = "the runtime stopped before charging the voucher; not charged"
 RECHECK_WINDOW = 60.0
 """Seconds of settlements before the newest one that recovery re-checks: far more than
 a local node loses when killed (its state is saved every few seconds)."""
@@ -113,6 +116,8 @@ def _paid_on_chain(payments: Payments, task: Task) -> bool:
 async def _resolve(tasks: TaskStore, payments: Payments, task: Task) -> Task:
     if task.state is not TaskState.SUCCEEDED:
         return await asyncio.to_thread(tasks.move, task.id, TaskState.FAILED, error=LOST_RESULT)
+    if task.scheme == BATCH_SCHEME:
+        return await asyncio.to_thread(_resolve_voucher, tasks, payments, task)
     if await asyncio.to_thread(payments.is_used, task.payer, task.nonce):
         tx = await asyncio.to_thread(payments.settlement_of, task.payer, task.nonce)
         if tx is not None:
@@ -129,6 +134,18 @@ async def _resolve(tasks: TaskStore, payments: Payments, task: Task) -> Task:
         moved = await asyncio.to_thread(tasks.get, task.id)
         assert moved is not None
         return moved
+
+
+def _resolve_voucher(tasks: TaskStore, payments: Payments, task: Task) -> Task:
+    """A voucher task the runtime stopped between its result and its charge: settled if
+    its channel counted the voucher (the charge landed), else failed uncharged."""
+    channel_id, cumulative = channel_of(PaymentPayload.model_validate_json(task.payment))
+    pay_to = PaymentRequirements.model_validate_json(task.requirements).pay_to
+    channel = None if payments.batch is None else payments.batch.channels(pay_to).get(channel_id)
+    if channel is not None and int(channel.charged_cumulative_amount) >= cumulative:
+        reference = f"voucher:{channel_id}:{cumulative}"
+        return tasks.move(task.id, TaskState.SETTLED, settlement_tx=reference)
+    return tasks.move(task.id, TaskState.FAILED, error=UNCHARGED_VOUCHER)
 
 
 class ChainWatch:

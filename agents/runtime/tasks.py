@@ -107,6 +107,9 @@ class NewTask(SQLModel):
     """The x402 PaymentPayload as JSON, kept so a restart can still settle it."""
     requirements: str
     """The x402 PaymentRequirements it was verified against, as JSON."""
+    scheme: str = Field(default="exact", sa_column_kwargs={"server_default": "exact"})
+    """How it pays: ``exact`` (one transfer, settled before the answer) or
+    ``batch-settlement`` (a voucher on a prepaid channel, claimed later)."""
 
 
 class Task(NewTask, table=True):
@@ -128,7 +131,8 @@ class Task(NewTask, table=True):
 
     @property
     def charged(self) -> bool:
-        """True once the customer's payment reached the treasury."""
+        """True once the customer was charged: the transfer landed (``exact``), or the
+        voucher was counted against the channel's deposit (``batch-settlement``)."""
         return self.state is TaskState.SETTLED
 
 
@@ -234,10 +238,11 @@ class TaskStore:
             return session.exec(statement).all()
 
     def committed_amount(self, payer: str, excluding: str | None = None) -> int:
-        """Units of ``payer``'s payments that tasks past verification will settle
-        (:data:`COMMITTED`), except task ``excluding``: what its balance must still cover."""
+        """Units of ``payer``'s ``exact`` payments that tasks past verification will
+        settle (:data:`COMMITTED`), except task ``excluding``: what its balance must still
+        cover. (A voucher is covered by its channel's deposit, not by the balance.)"""
         statement = select(func.coalesce(func.sum(Task.amount), 0)).where(
-            Task.payer == payer, col(Task.state).in_(list(COMMITTED))
+            Task.payer == payer, col(Task.state).in_(list(COMMITTED)), Task.scheme == "exact"
         )
         if excluding is not None:
             statement = statement.where(Task.id != excluding)
@@ -249,7 +254,11 @@ class TaskStore:
         that lost recent blocks may no longer hold)."""
         statement = (
             select(Task)
-            .where(Task.state == TaskState.SETTLED, col(Task.updated_at) >= since)
+            .where(
+                Task.state == TaskState.SETTLED,
+                col(Task.updated_at) >= since,
+                Task.scheme == "exact",  # a voucher's charge lives in the database
+            )
             .order_by(col(Task.updated_at))
         )
         with Session(self.engine, expire_on_commit=False) as session:
@@ -259,7 +268,11 @@ class TaskStore:
         """The settled task last written before ``before``, if any."""
         statement = (
             select(Task)
-            .where(Task.state == TaskState.SETTLED, col(Task.updated_at) < before)
+            .where(
+                Task.state == TaskState.SETTLED,
+                col(Task.updated_at) < before,
+                Task.scheme == "exact",
+            )
             .order_by(col(Task.updated_at).desc())
             .limit(1)
         )
@@ -268,7 +281,9 @@ class TaskStore:
 
     def last_settled_at(self) -> datetime | None:
         """When the newest settled task was written, or None without any."""
-        statement = select(func.max(Task.updated_at)).where(Task.state == TaskState.SETTLED)
+        statement = select(func.max(Task.updated_at)).where(
+            Task.state == TaskState.SETTLED, Task.scheme == "exact"
+        )
         with Session(self.engine) as session:
             latest: datetime | None = session.exec(statement).one()
         return latest

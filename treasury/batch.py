@@ -1,0 +1,292 @@
+"""Selling with x402's ``batch-settlement`` scheme: a prepaid channel, a voucher per call.
+
+A customer deposits once into a channel of the batch-settlement escrow whose receiver
+is the agent's treasury; each call then carries a voucher for the cumulative amount
+it owes, which the runtime checks locally (signature and the channel's deposit, no
+chain call) and charges only after the task succeeded. Every so often the runtime
+claims the vouchers on chain, in one transaction for many channels, and settles the
+claimed money into the treasury, which counts it as income like any transfer.
+
+The pieces are x402's own: its server scheme (the verify and settle hooks that keep
+channel state), its facilitator (deposits, claims, settles) and its channel manager
+(which vouchers to claim). What this module adds is where the state lives: the
+runtime's database (:class:`~treasury.channels.ChannelStore`), so replicas share it and
+a restart loses no charge.
+
+Guarantees:
+
+- A channel serves one call at a time (x402 reserves it while a call is in flight);
+  a charge is written before the answer is sent.
+- A call whose work failed releases the reservation and charges nothing; the
+  customer's next voucher signs the same cumulative amount again.
+- Claims never exceed the signed vouchers (the escrow enforces it as well).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any, Final
+
+from eth_account.signers.local import LocalAccount
+from sqlalchemy.engine import Engine
+from web3 import Web3
+from x402 import x402FacilitatorSync, x402ResourceServerSync
+from x402.mechanisms.evm.batch_settlement import (
+    BATCH_SETTLEMENT_ADDRESS,
+    ERC3009_DEPOSIT_COLLECTOR_ADDRESS,
+    SCHEME_BATCH_SETTLEMENT,
+)
+from x402.mechanisms.evm.batch_settlement.authorizer_signer import LocalAuthorizerSigner
+from x402.mechanisms.evm.batch_settlement.server.channel_manager_common import (
+    ChannelManagerConfigSync,
+    ClaimOptions,
+)
+from x402.mechanisms.evm.batch_settlement.server.channel_manager_sync import (
+    BatchSettlementChannelManagerSync,
+)
+from x402.mechanisms.evm.batch_settlement.server.scheme import (
+    BatchSettlementEvmScheme,
+    BatchSettlementEvmSchemeServerConfig,
+)
+from x402.schemas import (
+    PaymentPayload,
+    PaymentRequired,
+    PaymentRequirements,
+    ResourceInfo,
+    SettleResponse,
+    SupportedKind,
+)
+from x402.schemas.errors import PaymentAbortedError
+
+from agents.core.errors import PaymentRejectedError, SettlementError
+from treasury.channels import ChannelStore
+
+__all__ = [
+    "BATCH_SCHEME",
+    "BatchSettlement",
+    "Charge",
+    "ClaimRound",
+    "channel_of",
+]
+
+BATCH_SCHEME: Final = SCHEME_BATCH_SETTLEMENT
+ESCROW_ADDRESS: Final = BATCH_SETTLEMENT_ADDRESS
+DEPOSIT_COLLECTOR_ADDRESS: Final = ERC3009_DEPOSIT_COLLECTOR_ADDRESS
+
+MAX_CLAIMS_PER_TRANSACTION: Final = 64
+"""Vouchers claimed in one transaction: each adds ~25k gas, so 64 stay far below a
+block's gas limit; more channels take several transactions."""
+
+
+@dataclass(frozen=True, slots=True)
+class Charge:
+    """What one call charged to its channel: the receipt's settlement reference."""
+
+    channel_id: str
+    cumulative: int
+    """The voucher's signed cumulative amount this charge brought the channel to."""
+    amount: int
+    deposit_tx: str | None
+    """The deposit transaction, when this call opened or topped up the channel."""
+    response: SettleResponse
+    """x402's answer for the customer's client: the channel's new state."""
+
+    @property
+    def reference(self) -> str:
+        """How a receipt names this charge: the channel and the voucher's amount."""
+        return f"voucher:{self.channel_id}:{self.cumulative}"
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimRound:
+    """One claim-and-settle pass over an agent's channels."""
+
+    vouchers: int
+    claim_txs: tuple[str, ...]
+    settle_tx: str | None
+
+
+def channel_of(payload: PaymentPayload) -> tuple[str, int]:
+    """The channel id and voucher amount of a batch-settlement payment.
+
+    Raises:
+        PaymentRejectedError: ``malformed_payment``.
+    """
+    try:
+        voucher = payload.payload["voucher"]
+        return str(voucher["channelId"]).lower(), int(voucher["maxClaimableAmount"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise PaymentRejectedError("malformed_payment", "no voucher in the payment") from exc
+
+
+class BatchSettlement:
+    """The batch-settlement scheme for every agent of a runtime (one server scheme per
+    treasury, their channels in one database)."""
+
+    def __init__(
+        self,
+        facilitator: x402FacilitatorSync,
+        engine: Engine,
+        authorizer: LocalAccount,
+        network: str,
+        token: str,
+        token_name: str,
+        token_version: str,
+        withdraw_delay: int,
+    ) -> None:
+        self.facilitator = facilitator
+        self.engine = engine
+        self.network = network
+        self.token = Web3.to_checksum_address(token)
+        self.token_extra = {
+            "name": token_name,
+            "version": token_version,
+            "assetTransferMethod": "eip3009",
+        }
+        self.withdraw_delay = withdraw_delay
+        self._authorizer = LocalAuthorizerSigner(authorizer)
+        self._servers: dict[str, tuple[x402ResourceServerSync, BatchSettlementEvmScheme]] = {}
+        self._lock = threading.Lock()
+
+    def _server(self, treasury: str) -> tuple[x402ResourceServerSync, BatchSettlementEvmScheme]:
+        receiver = Web3.to_checksum_address(treasury)
+        with self._lock:
+            found = self._servers.get(receiver)
+            if found is None:
+                scheme = BatchSettlementEvmScheme(
+                    receiver,
+                    BatchSettlementEvmSchemeServerConfig(
+                        storage=ChannelStore(self.engine, receiver),
+                        receiver_authorizer_signer=self._authorizer,
+                        withdraw_delay=self.withdraw_delay,
+                    ),
+                )
+                server = x402ResourceServerSync(self.facilitator)
+                server.register(self.network, scheme)  # type: ignore[arg-type]
+                server.initialize()
+                found = self._servers[receiver] = (server, scheme)
+        return found
+
+    def requirements(self, treasury: str, amount: int, timeout: int) -> PaymentRequirements:
+        """What one call at ``amount`` units costs by voucher, as x402's scheme words it
+        (receiver authorizer, withdrawal delay and the smallest deposit in ``extra``)."""
+        _, scheme = self._server(treasury)
+        base = PaymentRequirements(
+            scheme=BATCH_SCHEME,
+            network=self.network,
+            asset=self.token,
+            amount=str(amount),
+            pay_to=Web3.to_checksum_address(treasury),
+            max_timeout_seconds=timeout,
+            extra=dict(self.token_extra),
+        )
+        kind = SupportedKind(x402_version=2, scheme=BATCH_SCHEME, network=self.network)
+        return scheme.enhance_payment_requirements(base, kind, [])
+
+    def payment_required(
+        self,
+        treasury: str,
+        accepts: list[PaymentRequirements],
+        resource: ResourceInfo,
+        error: str | None,
+        payload: PaymentPayload | None,
+    ) -> PaymentRequired:
+        """A 402 for ``accepts``; after a voucher whose amount did not follow the channel,
+        x402's scheme adds the channel's state so the customer's client resynchronises."""
+        server, _ = self._server(treasury)
+        return server.create_payment_required_response(
+            accepts, resource, error, payment_payload=payload
+        )
+
+    def verify(self, payload: PaymentPayload, requirements: PaymentRequirements) -> None:
+        """Check a voucher (locally when the channel's deposit is known, else with the
+        facilitator, which also checks a deposit) and reserve its channel.
+
+        Blocking (database; a deposit reads the chain): call from a worker thread.
+
+        Raises:
+            PaymentRejectedError: x402's reason (``channel_busy``, a cumulative amount
+                that does not follow the channel, a bad signature, too small a deposit).
+        """
+        server, _ = self._server(requirements.pay_to)
+        try:
+            answer = server.verify_payment(payload, requirements)
+        except PaymentAbortedError as exc:
+            raise PaymentRejectedError(_reason(exc.reason), exc.reason) from exc
+        if not answer.is_valid:
+            reason = answer.verify.invalid_reason or "invalid_payment"
+            raise PaymentRejectedError(_reason(reason), answer.verify.invalid_message or reason)
+
+    def charge(self, payload: PaymentPayload, requirements: PaymentRequirements) -> Charge:
+        """Charge a verified call to its channel (a deposit is made on chain first).
+
+        Blocking: call from a worker thread.
+
+        Raises:
+            SettlementError: the channel moved on (another replica charged it) or the
+                deposit failed; nothing charged.
+        """
+        server, _ = self._server(requirements.pay_to)
+        try:
+            response: SettleResponse = server.settle_payment(payload, requirements)
+        except PaymentAbortedError as exc:
+            raise SettlementError(_reason(exc.reason)) from exc
+        except Exception as exc:
+            raise SettlementError(f"{type(exc).__name__}: {exc}") from exc
+        if not response.success:
+            raise SettlementError(response.error_reason or "unknown")
+        channel_id, cumulative = channel_of(payload)
+        return Charge(
+            channel_id=channel_id,
+            cumulative=cumulative,
+            amount=int(requirements.amount),
+            deposit_tx=response.transaction or None,
+            response=response,
+        )
+
+    def release(self, payload: PaymentPayload, requirements: PaymentRequirements) -> None:
+        """Free a verified call's channel without charging it (the work failed)."""
+        _, scheme = self._server(requirements.pay_to)
+        scheme.clear_pending_request(payload)
+
+    def channels(self, treasury: str) -> ChannelStore:
+        """The stored channels paying ``treasury``."""
+        _, scheme = self._server(treasury)
+        store = scheme.get_storage()
+        assert isinstance(store, ChannelStore)
+        return store
+
+    def claim_and_settle(self, treasury: str) -> ClaimRound:
+        """Claim every charged voucher paying ``treasury`` and settle the claimed money
+        into it. Blocking: call from a worker thread.
+
+        Raises:
+            SettlementError: a claim or the settle failed; what was claimed stays
+                claimed and the next round settles it.
+        """
+        _, scheme = self._server(treasury)
+        manager = BatchSettlementChannelManagerSync(
+            ChannelManagerConfigSync(
+                scheme=scheme,
+                facilitator=self.facilitator,
+                receiver=Web3.to_checksum_address(treasury),
+                token=self.token,
+                network=self.network,
+            )
+        )
+        try:
+            claims = manager.claim(ClaimOptions(max_claims_per_batch=MAX_CLAIMS_PER_TRANSACTION))
+            settle = manager.settle() if claims else None
+        except Exception as exc:
+            raise SettlementError(f"{type(exc).__name__}: {exc}") from exc
+        return ClaimRound(
+            vouchers=sum(c.vouchers for c in claims),
+            claim_txs=tuple(c.transaction for c in claims),
+            settle_tx=settle.transaction if settle else None,
+        )
+
+
+def _reason(raw: Any) -> str:
+    """x402's error codes, made ours: lower case with underscores."""
+    return str(raw).strip().replace(" ", "_").replace("-", "_").lower() or "invalid_payment"
