@@ -232,6 +232,18 @@ async def hire_until_killed(url: str, kill: Callable[[], None], paid_before_kill
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+def wait_saved_after(chain_dir: Path, moment: float, timeout: float = 60.0) -> None:
+    """Wait until anvil wrote its state (or a save in progress) after ``moment``: a kill
+    before the first save after launch would lose the launch itself, which is another
+    test's crash (a loaded machine can delay anvil's two-second save)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(p.stat().st_mtime > moment for p in chain_dir.glob("*.json*")):
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"anvil saved nothing in {chain_dir} for {timeout} s")
+
+
 def test_kill_9_of_runtime_and_chain_together_leaves_no_settled_task_without_its_transfer(
     tmp_path: Path,
 ) -> None:
@@ -256,6 +268,7 @@ def test_kill_9_of_runtime_and_chain_together_leaves_no_settled_task_without_its
     try:
         wait_ready(url, process, log, timeout=180)
         anvil_pid = read_pid(home / "chain" / "anvil.pid")
+        wait_saved_after(home / "chain", time.time())  # the launch is in the saved state
         chain = Chain(rpc_url, dev_account(0))
         manifest = Manifest.load(settings.manifest_path)
         assert manifest is not None
