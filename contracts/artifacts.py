@@ -29,6 +29,7 @@ DEPLOYABLE: tuple[str, ...] = (
     "AgentConfig",
     "AgentTreasury",
     "AgentRegistry",
+    "Multicall",
 )
 """Contracts the Python side deploys; each has ``artifacts/<name>.json``."""
 
@@ -40,6 +41,8 @@ class Artifact:
     name: str
     abi: list[dict[str, Any]]
     bytecode: str
+    deployed_bytecode: str
+    """The runtime code (what a constructor leaves), for placing code at a fixed address."""
     sources_digest: str
 
 
@@ -58,6 +61,7 @@ def load(name: str) -> Artifact:
         name=data["contractName"],
         abi=data["abi"],
         bytecode=data["bytecode"],
+        deployed_bytecode=data["deployedBytecode"],
         sources_digest=data["sourcesDigest"],
     )
 

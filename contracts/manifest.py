@@ -72,6 +72,9 @@ class Manifest(BaseModel):
     older, so event scans (config sync, proposals, stakers, settlements) start here."""
     dex: DexAddresses | None = None
     """Uniswap V2 the buybacks use; None when the chain has none (the buyback share accumulates)."""
+    batch_escrow: str | None = None
+    """The x402 batch-settlement escrow (its canonical address) when the chain has it:
+    customers prepay agents through channels there. None: ``exact`` payments only."""
     agents: dict[str, AgentAddresses] = Field(default_factory=dict)
     pending: dict[str, PendingAgent] = Field(default_factory=dict)
 

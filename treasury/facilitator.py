@@ -18,6 +18,7 @@ from web3 import Web3
 from x402 import x402FacilitatorSync
 from x402.http import FacilitatorConfig, HTTPFacilitatorClient
 from x402.mechanisms.evm import FacilitatorWeb3Signer
+from x402.mechanisms.evm.batch_settlement.facilitator.scheme import BatchSettlementEvmFacilitator
 from x402.mechanisms.evm.exact import ExactEvmFacilitatorScheme, ExactEvmSchemeConfig
 from x402.schemas import PaymentPayload, PaymentRequirements, SettleResponse, VerifyResponse
 
@@ -128,6 +129,14 @@ class LocalFacilitator:
         # refusal instead of a reverted transaction the operator pays gas for.
         config = ExactEvmSchemeConfig(simulate_in_settle=True)
         self._facilitator.register([network], ExactEvmFacilitatorScheme(self.signer, config))
+        # Deposits, claims and settles of prepaid channels (only used where the chain has
+        # the batch-settlement escrow; see treasury.batch).
+        self._facilitator.register([network], BatchSettlementEvmFacilitator(self.signer))
+
+    @property
+    def x402(self) -> x402FacilitatorSync:
+        """x402's facilitator itself, for the batch-settlement server (which drives it)."""
+        return self._facilitator
 
     async def verify(
         self, payload: PaymentPayload, requirements: PaymentRequirements

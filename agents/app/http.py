@@ -270,7 +270,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         )
         loop_lag.start()
         await runtime.start()
-        scheduler = start_scheduler(runtime)
+        jobs = start_scheduler(runtime)
         # What startup built (ABIs, models, imported modules) lives as long as the process:
         # out of the collector's sight, a full collection under load stops the loop for
         # milliseconds, not a tenth of a second.
@@ -278,7 +278,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         try:
             yield
         finally:
-            scheduler.shutdown(wait=False)
+            await jobs.stop()
             await runtime.stop()
             await loop_lag.stop()
 

@@ -67,6 +67,15 @@ class Settings(BaseSettings):
     payment_timeout: int = Field(default=300, ge=30)
     """Seconds a customer's payment authorization stays valid (x402 ``maxTimeoutSeconds``)."""
 
+    withdraw_delay: int = Field(default=900, ge=900, le=2_592_000)
+    """Seconds a customer's prepaid channel (x402 ``batch-settlement``) waits between
+    asking to withdraw its deposit and getting it back: the runtime's window to claim
+    the vouchers it holds. The scheme allows 15 minutes to 30 days."""
+
+    claim_seconds: float = Field(default=30.0, gt=0)
+    """How often the runtime claims the vouchers its agents hold and settles the money
+    into their treasuries (one transaction for up to 64 channels, and one settle)."""
+
     config_sync_seconds: float = Field(default=1.0, gt=0)
     """How often the runtime polls the chain for new AgentConfig versions (one cheap
     ``eth_blockNumber`` call when nothing happened)."""

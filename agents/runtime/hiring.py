@@ -68,6 +68,11 @@ class Receipt(BaseModel):
 
     task_id: str
     settlement_tx: str
+    """``exact``: the transfer's transaction. ``batch-settlement``:
+    ``voucher:<channel id>:<signed cumulative amount>``, the voucher this call was charged
+    to (the money reaches the treasury when the runtime claims it)."""
+    scheme: str = "exact"
+    """How the call was paid: ``exact`` or ``batch-settlement``."""
     payer: str
     amount: int
     config_version: int
@@ -83,6 +88,7 @@ class Receipt(BaseModel):
         return cls(
             task_id=task.id,
             settlement_tx=task.settlement_tx,
+            scheme=task.scheme,
             payer=task.payer,
             amount=task.amount,
             config_version=task.config_version,

@@ -18,7 +18,7 @@ from agents.core.money import TOKEN_DECIMALS, to_units
 from agents.core.settings import Settings
 from agents.core.spec import AgentsFile, AgentSpec
 from agents.runtime.records import LaunchedAgent
-from contracts import uniswap
+from contracts import escrow, uniswap
 from contracts.accounts import DEV_ACCOUNTS, dev_account, resolve_address
 from contracts.client import Chain
 from contracts.deploy import ZERO_ADDRESS, deploy_agent
@@ -79,6 +79,7 @@ def launch(
     )
     operator = resolve_address(agents_file.deployment.operator, local=local)
     manifest.dex = _dex(chain, agents_file, manifest, local, report)
+    manifest.batch_escrow = _batch_escrow(chain, local, report)
     save()
     router = manifest.dex.router if manifest.dex is not None else ZERO_ADDRESS
 
@@ -187,6 +188,19 @@ def _dex(
         report("no DEX configured (deployment.dex_router): buyback shares will accumulate")
         return None
     return uniswap.deploy_dex(chain, manifest.dex, report)
+
+
+def _batch_escrow(chain: Chain, local: bool, report: Report) -> str | None:
+    """The x402 batch-settlement escrow customers prepay into: placed at its canonical
+    address on local chains, found there elsewhere (None: only ``exact`` is sold)."""
+    if local:
+        placed = escrow.place_escrow(chain)
+        if placed:
+            report(f"batch-settlement escrow {escrow.ESCROW_ADDRESS} ({', '.join(placed)})")
+    elif not escrow.escrow_on_chain(chain):
+        report(f"no batch-settlement escrow at {escrow.ESCROW_ADDRESS}: selling `exact` only")
+        return None
+    return escrow.ESCROW_ADDRESS
 
 
 def _seed_pool(

@@ -22,16 +22,23 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 
-from agents.core.errors import AgentDaoError, UnknownAgentError, UnknownModelError
+from agents.core.errors import (
+    AgentDaoError,
+    SettlementError,
+    UnknownAgentError,
+    UnknownModelError,
+)
 from agents.core.live_config import LiveConfig, read_live_config
 from agents.core.settings import Settings
 from agents.runtime.models import MAX_TEMPERATURE, ModelSettings, validate_model_string
 from agents.runtime.tasks import Task, TaskStore
 from contracts.client import Chain
+from contracts.escrow import escrow_on_chain
 from contracts.manifest import AgentAddresses, Manifest
 from dao.history import last_accepted
 from dao.sync import ConfigSync
-from treasury.facilitator import open_facilitator
+from treasury.batch import BatchSettlement, ClaimRound
+from treasury.facilitator import LocalFacilitator, open_facilitator
 from treasury.payments import Payments, PaymentToken, network_of
 
 if TYPE_CHECKING:  # recovery imports hiring, which imports this module
@@ -137,9 +144,33 @@ class Runtime:
                 f"but the RPC serves chain {chain.chain_id}"
             )
         token = PaymentToken.read(chain, manifest.payment_token)
-        facilitator = open_facilitator(settings, chain, network_of(chain.chain_id))
+        network = network_of(chain.chain_id)
+        facilitator = open_facilitator(settings, chain, network)
+        batch = None
+        # Vouchers need the escrow on chain and a facilitator in this process (x402's
+        # channel server drives its claims and settles directly).
+        if (
+            manifest.batch_escrow is not None
+            and isinstance(facilitator, LocalFacilitator)
+            and escrow_on_chain(chain)
+        ):
+            batch = BatchSettlement(
+                facilitator.x402,
+                engine,
+                chain.signer,
+                network,
+                token.address,
+                token.name,
+                token.version,
+                settings.withdraw_delay,
+            )
         payments = Payments(
-            chain, token, facilitator, settings.payment_timeout, start_block=manifest.start_block
+            chain,
+            token,
+            facilitator,
+            settings.payment_timeout,
+            start_block=manifest.start_block,
+            batch=batch,
         )
         return cls(settings, chain, manifest, TaskStore(engine), payments)
 
@@ -228,6 +259,31 @@ class Runtime:
             log.info("recovered task %s (%s/%s): %s", task.id, task.agent, task.skill, task.state)
         # Before serving: a version executed while the runtime was down is live at once.
         await asyncio.to_thread(self.sync_configs)
+
+    def claim_vouchers(self) -> list[ClaimRound]:
+        """Claim every charged voucher of every agent's prepaid channels and settle the
+        money into the treasuries (a periodic job; blocking). An agent whose round failed
+        is logged and tried again next time; what it claimed stays claimed."""
+        batch = self.payments.batch
+        if batch is None:
+            return []
+        rounds = []
+        for served in self.agents.values():
+            try:
+                done = batch.claim_and_settle(served.addresses.treasury)
+            except SettlementError as exc:
+                log.warning("%s: voucher claims failed: %s", served.name, exc.message)
+                continue
+            if done.vouchers:
+                log.info(
+                    "%s: claimed %d vouchers (%s), settled %s",
+                    served.name,
+                    done.vouchers,
+                    ", ".join(done.claim_txs),
+                    done.settle_tx,
+                )
+            rounds.append(done)
+        return rounds
 
     async def stop(self) -> None:
         """Release the facilitator (the app stopped the periodic jobs first)."""

@@ -142,5 +142,5 @@ def _charge(
     except SettlementError as exc:
         move(TaskState.SETTLE_FAILED, error=exc.reason)
         raise SettlementError(exc.reason, task_id) from exc
-    task = move(TaskState.SETTLED, settlement_tx=charge.deposit_tx or charge.reference)
+    task = move(TaskState.SETTLED, settlement_tx=charge.reference)
     return VoucherHire(task, charge.response)
