@@ -20,7 +20,9 @@ from x402.mechanisms.evm.batch_settlement.client.config import (
 )
 from x402.mechanisms.evm.batch_settlement.client.scheme import BatchSettlementEvmScheme
 from x402.mechanisms.evm.exact import ExactEvmClientScheme
+from x402.schemas import PaymentRequired
 
+import agents.runtime.skills
 import agents.runtime.vouchers
 from agents.runtime.tasks import TaskState
 from contracts import artifacts
@@ -62,9 +64,11 @@ async def test_a_402_offers_vouchers_first_then_exact(live: LiveServer) -> None:
         answer = await plain.post(HEADLINE, json={"input": "x"})
     assert answer.status_code == 402
     required = decode_payment_required_header(answer.headers["PAYMENT-REQUIRED"])
+    assert isinstance(required, PaymentRequired)
     assert [r.scheme for r in required.accepts] == ["batch-settlement", "exact"]
     voucher = required.accepts[0]
     assert voucher.amount == str(PRICE)
+    assert voucher.extra is not None
     assert voucher.extra["withdrawDelay"] == live.settings.withdraw_delay
     assert int(voucher.extra["minDeposit"]) >= PRICE
     assert voucher.extra["receiverAuthorizer"] == live.runtime.chain.signer.address
@@ -78,7 +82,7 @@ async def test_a_hundred_prepaid_calls_charge_a_hundred_prices_and_a_failed_one_
     treasury_before = usdc_balance(chain, live, treasury)
     payer_before = usdc_balance(chain, live, payer)
 
-    real = agents.runtime.vouchers.arun_skill
+    real = agents.runtime.skills.arun_skill
 
     async def failing_once(*args: Any, **kwargs: Any) -> Any:
         if args[3] == "this one fails":
@@ -120,7 +124,8 @@ async def test_a_hundred_prepaid_calls_charge_a_hundred_prices_and_a_failed_one_
     tasks = live.runtime.tasks.list(limit=200)
     assert sum(t.state is TaskState.SETTLED for t in tasks) == 100
     (broken,) = [t for t in tasks if t.input == "this one fails"]
-    assert broken.state is TaskState.FAILED and not broken.charged
+    assert broken.state is TaskState.FAILED
+    assert not broken.charged
 
     # The payer takes back what was not charged: 50 prices, after the withdrawal delay.
     escrow = chain.w3.eth.contract(ESCROW_ADDRESS, abi=artifacts.load("BatchSettlement").abi)
