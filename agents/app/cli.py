@@ -61,19 +61,30 @@ def launch(agents_file: AgentsFileOption = None) -> None:
 
 @app.command()
 @one_line_errors
-def up(agents_file: AgentsFileOption = None) -> None:
+def up(
+    agents_file: AgentsFileOption = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=64,
+            help="API processes on one port, sharing the database (PostgreSQL for many)",
+        ),
+    ] = 1,
+) -> None:
     """Start the embedded chain, launch the agents, and serve them over HTTP until Ctrl-C
     or SIGTERM (both stop cleanly: hires in flight finish, the chain saves its state)."""
     from agents.app.server import stop_signals
 
     with stop_signals():
         try:
-            _up(agents_file)
+            _up(agents_file, workers)
         except KeyboardInterrupt:
             typer.echo("stopped")
 
 
-def _up(agents_file: Path | None) -> None:
+def _up(agents_file: Path | None, workers: int = 1) -> None:
     from agents.app.database import open_database
     from agents.app.server import serve
     from agents.core.spec import load_agents_file
@@ -97,7 +108,7 @@ def _up(agents_file: Path | None) -> None:
                 f"serving agents on http://{settings.api_host}:{settings.api_port} "
                 "(API docs at /docs). Ctrl-C stops."
             )
-            serve(settings, chain, engine)
+            serve(settings, chain, engine, workers)
     finally:
         if embedded is not None:
             embedded.stop()

@@ -11,6 +11,7 @@ chain) run whichever signal a person or a supervisor sent.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -50,7 +51,7 @@ def stop_signals() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def serve(settings: Settings, chain: Chain, engine: Engine) -> None:
+def serve(settings: Settings, chain: Chain, engine: Engine, workers: int = 1) -> None:
     """Serve every launched agent on ``settings.api_host:api_port`` until stopped.
 
     Returns after a stop by the app itself; a stop by a signal ends in
@@ -62,6 +63,9 @@ def serve(settings: Settings, chain: Chain, engine: Engine) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
     # One line a second saying the sync ran is noise; its warnings still show.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    if workers > 1:
+        _serve_workers(settings, workers)
+        return
     runtime = Runtime.open(settings, chain, engine)
     config = uvicorn.Config(
         create_app(runtime),
@@ -77,3 +81,19 @@ def serve(settings: Settings, chain: Chain, engine: Engine) -> None:
         raise AgentDaoError(
             f"the API did not start on {settings.api_host}:{settings.api_port} (see the log above)"
         )
+
+
+def _serve_workers(settings: Settings, workers: int) -> None:
+    """``workers`` processes on one socket, each with its own runtime (see
+    :mod:`agents.app.worker`); they read their settings from the environment."""
+    os.environ.update(settings.as_environment())
+    uvicorn.run(
+        "agents.app.worker:app",
+        factory=True,
+        workers=workers,
+        host=settings.api_host,
+        port=settings.api_port,
+        lifespan="on",
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        log_level="info",
+    )

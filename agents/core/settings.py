@@ -117,6 +117,19 @@ class Settings(BaseSettings):
         """The database to use: the configured URL or SQLite under ``home``."""
         return self.database_url or f"sqlite:///{(self.home / 'agentdao.db').resolve()}"
 
+    def as_environment(self) -> dict[str, str]:
+        """These settings as ``AGENTDAO_*`` variables (what :meth:`load` reads back): how a
+        process hands its settings to the worker processes it starts."""
+        variables = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            variables[f"AGENTDAO_{name.upper()}"] = str(value)
+        return variables
+
     @model_validator(mode="after")
     def _external_chain_needs_a_key(self) -> Settings:
         if self.rpc_url is not None and self.deployer_key is None:

@@ -1,0 +1,67 @@
+"""Job leases: one holder at a time, handed over when it expires or is released."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from agents.app.database import open_database
+from agents.app.leases import Leases
+from agents.core.settings import Settings
+from tests.support.postgres import postgres_url  # noqa: F401  (a fixture)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Engine:
+    if request.param == "sqlite":
+        return open_database(Settings(home=tmp_path))
+    url = request.getfixturevalue("postgres_url")
+    return open_database(Settings(home=tmp_path, database_url=url))
+
+
+def test_a_live_lease_has_one_holder_who_renews_it(engine: Engine) -> None:
+    first, second = Leases(engine, "first"), Leases(engine, "second")
+    assert first.take("claims", 60)
+    assert not second.take("claims", 60)
+    assert first.take("claims", 60)  # renewed by its holder
+    assert second.take("earnings", 60)  # another job is another lease
+
+
+def test_an_expired_lease_passes_to_another_replica(engine: Engine) -> None:
+    dead, alive = Leases(engine, "dead"), Leases(engine, "alive")
+    assert dead.take("claims", -1)  # already expired: its holder stopped renewing
+    assert alive.take("claims", 60)
+    assert not dead.take("claims", 60)
+
+
+def test_a_released_lease_is_free_at_once(engine: Engine) -> None:
+    leaving, staying = Leases(engine, "leaving"), Leases(engine, "staying")
+    assert leaving.take("claims", 60)
+    leaving.release("claims")
+    assert staying.take("claims", 60)
+    staying.release("other-job")  # releasing what one does not hold changes nothing
+    assert not leaving.take("claims", 60)
+
+
+@pytest.mark.parametrize("expired", [False, True], ids=["free", "expired"])
+def test_replicas_racing_for_a_lease_get_one_winner(engine: Engine, expired: bool) -> None:
+    if expired:
+        assert Leases(engine, "dead").take("claims", -1)
+    replicas = [Leases(engine, f"replica-{i}") for i in range(8)]
+    barrier = threading.Barrier(len(replicas))
+    winners: list[str] = []
+
+    def race(leases: Leases) -> None:
+        barrier.wait()
+        if leases.take("claims", 60):
+            winners.append(leases.holder)
+
+    threads = [threading.Thread(target=race, args=(r,)) for r in replicas]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(winners) == 1
