@@ -49,6 +49,7 @@ from x402.mechanisms.evm.batch_settlement.server.scheme import (
     BatchSettlementEvmScheme,
     BatchSettlementEvmSchemeServerConfig,
 )
+from x402.mechanisms.evm.batch_settlement.server.storage import Channel, ChannelStorage
 from x402.schemas import (
     PaymentPayload,
     PaymentRequired,
@@ -134,6 +135,7 @@ class BatchSettlement:
         token_name: str,
         token_version: str,
         withdraw_delay: int,
+        deposit_calls: int = 100,
     ) -> None:
         self.facilitator = facilitator
         self.engine = engine
@@ -145,6 +147,7 @@ class BatchSettlement:
             "assetTransferMethod": "eip3009",
         }
         self.withdraw_delay = withdraw_delay
+        self.deposit_calls = deposit_calls
         self._authorizer = LocalAuthorizerSigner(authorizer)
         self._servers: dict[str, tuple[x402ResourceServerSync, BatchSettlementEvmScheme]] = {}
         self._lock = threading.Lock()
@@ -179,7 +182,8 @@ class BatchSettlement:
             amount=str(amount),
             pay_to=Web3.to_checksum_address(treasury),
             max_timeout_seconds=timeout,
-            extra=dict(self.token_extra),
+            # The smallest deposit asked for (x402's hint); a deposit is a transaction.
+            extra=self.token_extra | {"minDeposit": str(amount * self.deposit_calls)},
         )
         kind = SupportedKind(x402_version=2, scheme=BATCH_SCHEME, network=self.network)
         return scheme.enhance_payment_requirements(base, kind, [])
@@ -209,7 +213,8 @@ class BatchSettlement:
             PaymentRejectedError: x402's reason (``channel_busy``, a cumulative amount
                 that does not follow the channel, a bad signature, too small a deposit).
         """
-        server, _ = self._server(requirements.pay_to)
+        server, scheme = self._server(requirements.pay_to)
+        _distrust_withdrawing(scheme.get_storage(), payload)
         try:
             answer = server.verify_payment(payload, requirements)
         except PaymentAbortedError as exc:
@@ -285,6 +290,29 @@ class BatchSettlement:
             claim_txs=tuple(c.transaction for c in claims),
             settle_tx=settle.transaction if settle else None,
         )
+
+
+def _distrust_withdrawing(storage: ChannelStorage, payload: PaymentPayload) -> None:
+    """Make the facilitator read a channel's deposit from the chain again when its payer
+    has asked to withdraw.
+
+    x402 checks a voucher against the deposit it last read from the chain (for up to
+    five minutes); once a withdrawal is pending the deposit may shrink at any moment, and
+    a voucher checked against the old figure would buy work nobody can claim.
+    """
+    try:
+        channel_id, _ = channel_of(payload)
+    except PaymentRejectedError:
+        return  # not a voucher: x402's own checks refuse it
+
+    def forget_sync(current: Channel | None) -> Channel | None:
+        if current is None or not current.withdraw_requested_at or not current.onchain_synced_at:
+            return current
+        following = current.copy()
+        following.onchain_synced_at = None
+        return following
+
+    storage.update_channel(channel_id, forget_sync)
 
 
 def _reason(raw: Any) -> str:

@@ -72,6 +72,10 @@ class Settings(BaseSettings):
     asking to withdraw its deposit and getting it back: the runtime's window to claim
     the vouchers it holds. The scheme allows 15 minutes to 30 days."""
 
+    deposit_calls: int = Field(default=100, ge=1, le=1_000_000)
+    """The smallest deposit a prepaid channel is asked for, in calls of the skill: every
+    deposit is a transaction, so a larger one spreads its gas over more calls."""
+
     claim_seconds: float = Field(default=30.0, gt=0)
     """How often the runtime claims the vouchers its agents hold and settles the money
     into their treasuries (one transaction for up to 64 channels, and one settle)."""

@@ -163,6 +163,7 @@ class Runtime:
                 token.name,
                 token.version,
                 settings.withdraw_delay,
+                settings.deposit_calls,
             )
         payments = Payments(
             chain,

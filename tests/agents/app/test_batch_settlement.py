@@ -14,16 +14,14 @@ from x402 import x402Client
 from x402.http import decode_payment_required_header
 from x402.http.clients.httpx import x402AsyncTransport
 from x402.mechanisms.evm import EthAccountSigner
-from x402.mechanisms.evm.batch_settlement.client.config import (
-    BatchSettlementDepositPolicy,
-    BatchSettlementEvmSchemeOptions,
-)
+from x402.mechanisms.evm.batch_settlement.client.config import BatchSettlementEvmSchemeOptions
 from x402.mechanisms.evm.batch_settlement.client.scheme import BatchSettlementEvmScheme
 from x402.mechanisms.evm.exact import ExactEvmClientScheme
 from x402.schemas import PaymentRequired
 
 import agents.runtime.skills
 import agents.runtime.vouchers
+from agents.core.errors import SkillExecutionError
 from agents.runtime.tasks import TaskState
 from contracts import artifacts
 from contracts.accounts import dev_account
@@ -44,7 +42,10 @@ def stock_client(index: int, url: str, deposit_calls: int) -> httpx.AsyncClient:
     ``deposit_calls`` prices into a fresh channel, then pays each call by voucher."""
     client = x402Client()
     options = BatchSettlementEvmSchemeOptions(
-        deposit_policy=BatchSettlementDepositPolicy(deposit_multiplier=deposit_calls),
+        # Deposit exactly ``deposit_calls`` prices whenever the channel runs dry.
+        deposit_strategy=lambda context: str(
+            deposit_calls * int(context.payment_requirements.amount)
+        ),
         salt="0x" + secrets.token_hex(32),
     )
     signer = EthAccountSigner(dev_account(index))
@@ -86,7 +87,7 @@ async def test_a_hundred_prepaid_calls_charge_a_hundred_prices_and_a_failed_one_
 
     async def failing_once(*args: Any, **kwargs: Any) -> Any:
         if args[3] == "this one fails":
-            raise RuntimeError("the model broke")
+            raise SkillExecutionError("offline", "the model broke")
         return await real(*args, **kwargs)
 
     monkeypatch.setattr(agents.runtime.vouchers, "arun_skill", failing_once)
@@ -96,7 +97,8 @@ async def test_a_hundred_prepaid_calls_charge_a_hundred_prices_and_a_failed_one_
         for i in range(100):
             if i == 50:
                 failed = await customer.post(HEADLINE, json={"input": "this one fails"})
-                assert failed.status_code == 500 or failed.status_code == 502
+                assert failed.status_code == 502, failed.text
+                assert failed.json()["reason"] == "task_failed"
             answer = await customer.post(HEADLINE, json={"input": f"call {i}: the news"})
             assert answer.status_code == 200, answer.text
             results.append(answer.json())
@@ -154,3 +156,60 @@ def _channel_config_of(results: list[dict[str, Any]], live: LiveServer) -> tuple
         int(config["withdrawDelay"]),
         bytes.fromhex(config["salt"][2:]),
     )
+
+
+async def test_a_withdrawn_deposit_buys_no_more_work(
+    live: LiveServer, chain: Chain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A payer asks to withdraw, the runtime claims what it charged within the delay, the
+    payer takes the rest: a voucher after that is refused before the model runs, although
+    the runtime's copy of the deposit was read before the withdrawal."""
+    runs: list[str] = []
+    real = agents.runtime.skills.arun_skill
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        runs.append(args[3])
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(agents.runtime.vouchers, "arun_skill", counted)
+    payer = dev_account(PAYER).address
+    payer_before = usdc_balance(chain, live, payer)
+    async with stock_client(PAYER, live.url, deposit_calls=20) as customer:
+        for i in range(2):
+            assert (await customer.post(HEADLINE, json={"input": f"call {i}"})).status_code == 200
+        task = live.runtime.tasks.list(limit=1)[0]
+        config = _channel_config_of([{"receipt": {"task_id": task.id}}], live)
+        escrow = chain.w3.eth.contract(ESCROW_ADDRESS, abi=artifacts.load("BatchSettlement").abi)
+        payer_chain = Chain(chain.rpc_url, dev_account(PAYER))
+        payer_chain.send(escrow.functions.initiateWithdraw(config, 20 * PRICE))
+        _age_channel_state(live, task.payment)  # five minutes pass: the next voucher re-reads
+        assert (await customer.post(HEADLINE, json={"input": "call 2"})).status_code == 200
+        rounds = await asyncio.to_thread(live.runtime.claim_vouchers)
+        assert sum(r.vouchers for r in rounds) == 1
+        advance_time(chain.w3, live.settings.withdraw_delay + 1)
+        payer_chain.send(escrow.functions.finalizeWithdraw(config))
+        assert usdc_balance(chain, live, payer) == payer_before - 3 * PRICE
+
+        refused = await customer.post(HEADLINE, json={"input": "after the withdrawal"})
+    assert refused.status_code == 402
+    assert runs == ["call 0", "call 1", "call 2"]
+
+
+def _age_channel_state(live: LiveServer, payment_json: str) -> None:
+    """Make the runtime's reading of a channel's on-chain state as old as x402's limit."""
+    import json
+
+    from x402.mechanisms.evm.batch_settlement.server.storage import Channel
+
+    channel_id = json.loads(payment_json)["payload"]["voucher"]["channelId"]
+    treasury = live.runtime.agent("scribe").addresses.treasury
+    assert live.runtime.payments.batch is not None
+    store = live.runtime.payments.batch.channels(treasury)
+
+    def age(current: Channel | None) -> Channel | None:
+        assert current is not None
+        aged = current.copy()
+        aged.onchain_synced_at = 0
+        return aged
+
+    store.update_channel(channel_id, age)
