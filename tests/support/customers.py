@@ -55,11 +55,12 @@ async def sign_payment(index: int, requirements: PaymentRequirements) -> Payment
     return payment
 
 
-def requirements_of(response: httpx.Response) -> PaymentRequirements:
-    """The one payment option of a 402."""
+def requirements_of(response: httpx.Response, scheme: str = "exact") -> PaymentRequirements:
+    """A 402's payment option of ``scheme`` (these customers pay ``exact``)."""
     required = decode_payment_required_header(response.headers["PAYMENT-REQUIRED"])
     assert isinstance(required, PaymentRequired)
-    return required.accepts[0]
+    (option,) = [r for r in required.accepts if r.scheme == scheme]
+    return option
 
 
 def header(payment: PaymentPayload) -> dict[str, str]:
