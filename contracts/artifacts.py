@@ -29,7 +29,6 @@ DEPLOYABLE: tuple[str, ...] = (
     "AgentConfig",
     "AgentTreasury",
     "AgentRegistry",
-    "Multicall",
 )
 """Contracts the Python side deploys; each has ``artifacts/<name>.json``."""
 

@@ -3,7 +3,7 @@
 The ``x402`` package calls the escrow, its ERC-3009 deposit collector and Multicall3 at
 fixed addresses (deployed by CREATE2 on public chains). A local chain has none of them,
 so launch places the runtime code of our own contracts (written from the scheme's
-specification and ABI, ``contracts/src/x402``; ``Multicall`` from Multicall3's
+specification and ABI, ``contracts/src/x402``; ``TryAggregate`` from Multicall3's
 ``tryAggregate`` ABI) at those addresses with ``anvil_setCode``. None of the three keeps
 constructor-written state, so code placed this way behaves as deployed code would.
 """
@@ -27,7 +27,7 @@ __all__ = ["ESCROW_ADDRESS", "PLACED", "escrow_on_chain", "place_escrow"]
 ESCROW_ADDRESS: Final = Web3.to_checksum_address(BATCH_SETTLEMENT_ADDRESS)
 
 PLACED: Final[dict[str, str]] = {
-    Web3.to_checksum_address(MULTICALL3_ADDRESS): "Multicall",
+    Web3.to_checksum_address(MULTICALL3_ADDRESS): "TryAggregate",
     ESCROW_ADDRESS: "BatchSettlement",
     Web3.to_checksum_address(ERC3009_DEPOSIT_COLLECTOR_ADDRESS): "ERC3009DepositCollector",
 }
