@@ -29,8 +29,16 @@ DEPLOYABLE: tuple[str, ...] = (
     "AgentConfig",
     "AgentTreasury",
     "AgentRegistry",
+    "BatchSettlement",
+    "ERC3009DepositCollector",
+    "TryAggregate",
 )
-"""Contracts the Python side deploys; each has ``artifacts/<name>.json``."""
+"""Contracts the Python side deploys; each has ``artifacts/<name>.json``.
+
+``BatchSettlement``, ``ERC3009DepositCollector`` and ``TryAggregate`` have no constructor: the
+embedded chain places their ``deployedBytecode`` at the addresses the x402 package calls
+(``anvil_setCode``; ``TryAggregate`` at Multicall3's).
+"""
 
 
 @dataclass(frozen=True)
