@@ -14,6 +14,7 @@ import typer
 from agents.app.agent_context import open_agent
 from agents.app.console import one_line_errors
 from agents.core.money import TOKEN_DECIMALS, format_money, format_tokens, parse_amount
+from agents.core.settings import Settings
 from treasury import staking
 from treasury.buyback import BuybackKeeper, BuybackQuote, BuybackStatus
 from treasury.distribution import DistributionJob, DistributionStatus
@@ -197,6 +198,31 @@ def distribute(agent: AgentArgument) -> None:
     typer.echo(f"  tx {outcome.tx}")
 
 
+def claim_vouchers() -> None:
+    """Claim what every agent's prepaid channels owe and settle it into the treasuries
+    now (the runtime's job does it on schedule; the operator's key pays the gas)."""
+    from agents.app.database import open_database
+    from agents.runtime.runtime import Runtime
+    from contracts.session import connect
+
+    settings = Settings.load()
+    with connect(settings) as chain:
+        runtime = Runtime.open(settings, chain, open_database(settings))
+        if runtime.payments.batch is None:
+            typer.echo("no batch-settlement escrow on this chain: nothing to claim")
+            return
+        rounds = runtime.claim_vouchers()
+    vouchers = sum(r.vouchers for r in rounds)
+    typer.echo(
+        f"claimed {vouchers} vouchers in {sum(len(r.claim_txs) for r in rounds)} transactions"
+    )
+    for done in rounds:
+        for tx in done.claim_txs:
+            typer.echo(f"  claim  {tx}")
+        if done.settle_tx:
+            typer.echo(f"  settle {done.settle_tx}")
+
+
 def buyback(
     agent: AgentArgument,
     amount: Annotated[
@@ -227,3 +253,4 @@ def register(app: typer.Typer) -> None:
     for command in (stake, unstake, withdraw, claim, treasury, distribute, buyback):
         app.command(command.__name__)(one_line_errors(command))
     app.command("operator-withdraw")(one_line_errors(operator_withdraw))
+    app.command("claim-vouchers")(one_line_errors(claim_vouchers))
