@@ -69,6 +69,7 @@ __all__ = [
     "Charge",
     "ClaimRound",
     "channel_of",
+    "reservation_of",
 ]
 
 BATCH_SCHEME: Final = SCHEME_BATCH_SETTLEMENT
@@ -250,6 +251,28 @@ class BatchSettlement:
             response=response,
         )
 
+    def reservation(self, payload: PaymentPayload, requirements: PaymentRequirements) -> str:
+        """The id of the reservation :meth:`verify` took on the payment's channel."""
+        _, scheme = self._server(requirements.pay_to)
+        context = scheme.read_request_context(payload)
+        if context is None or not context.pending_id:
+            raise SettlementError("the channel holds no reservation for this payment")
+        return context.pending_id
+
+    def release_reservation(self, treasury: str, channel_id: str, reservation: str) -> None:
+        """Free a channel held by a call its replica will never finish (it died): only
+        the reservation ``reservation``, never a newer one."""
+
+        def free(current: Channel | None) -> Channel | None:
+            held = None if current is None else current.pending_request
+            if current is None or held is None or held.pending_id != reservation:
+                return current
+            following = current.copy()
+            following.pending_request = None
+            return following
+
+        self.channels(treasury).update_channel(channel_id, free)
+
     def release(self, payload: PaymentPayload, requirements: PaymentRequirements) -> None:
         """Free a verified call's channel without charging it (the work failed)."""
         _, scheme = self._server(requirements.pay_to)
@@ -290,6 +313,12 @@ class BatchSettlement:
             claim_txs=tuple(c.transaction for c in claims),
             settle_tx=settle.transaction if settle else None,
         )
+
+
+def reservation_of(task_nonce: str) -> str:
+    """The channel reservation a voucher task was opened under (the last part of its
+    nonce, ``<channel>:<cumulative>:<reservation>``)."""
+    return task_nonce.rsplit(":", 1)[-1]
 
 
 def _distrust_withdrawing(storage: ChannelStorage, payload: PaymentPayload) -> None:

@@ -49,7 +49,7 @@ def open_engine(settings: Settings) -> Engine:
 def schema() -> MetaData:
     """Every table of the runtime's database, as the models define them."""
     # Each module registers its tables; importing them is the point.
-    import agents.app.leases  # noqa: F401
+    import agents.runtime.leases  # noqa: F401
     import treasury.channels
     import treasury.distribution  # noqa: F401
 

@@ -8,7 +8,7 @@ the operator's share, buy back and burn). Jobs that make blocking RPC or databas
 calls run them in worker threads, so the loop that serves hires never waits on them.
 
 Every replica syncs configs (each serves its own live copy); each of the other jobs
-runs in one replica at a time, the holder of its lease (:mod:`agents.app.leases`).
+runs in one replica at a time, the holder of its lease (:mod:`agents.runtime.leases`).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from agents.app.leases import Leases
-from agents.runtime.runtime import Runtime
+from agents.runtime.leases import Leases
+from agents.runtime.runtime import REPLICA_LEASE_SECONDS, Runtime
 from treasury.jobs import EarningsJobs
 
 __all__ = ["Jobs", "start_scheduler"]
@@ -70,7 +70,7 @@ def start_scheduler(runtime: Runtime) -> Jobs:
         job_defaults={"coalesce": True, "max_instances": 1},
     )
 
-    jobs = Jobs(scheduler, Leases(runtime.tasks.engine))
+    jobs = Jobs(scheduler, runtime.replica)
 
     async def sync_configs() -> None:
         await asyncio.to_thread(runtime.sync_configs)
@@ -91,6 +91,17 @@ def start_scheduler(runtime: Runtime) -> Jobs:
         seconds=runtime.settings.config_sync_seconds,
         id="config-sync",
         name="apply new AgentConfig versions",
+    )
+
+    async def heartbeat() -> None:
+        await asyncio.to_thread(runtime.heartbeat)
+
+    scheduler.add_job(
+        heartbeat,
+        "interval",
+        seconds=REPLICA_LEASE_SECONDS / 3,
+        id="heartbeat",
+        name="renew this replica's lease (the others leave its tasks alone)",
     )
     scheduler.add_job(
         jobs.leased("settlements", 15, runtime.reconcile_settlements),

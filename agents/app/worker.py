@@ -4,7 +4,7 @@ uvicorn starts N processes sharing the API's socket; each builds its own runtime
 the settings in its environment (the parent exports them) against the chain the parent
 started, and shares the database with the others (PostgreSQL for N > 1 on several
 machines; one SQLite file works on one). The jobs that must run once take leases
-(:mod:`agents.app.leases`); requests go to whichever worker accepts them.
+(:mod:`agents.runtime.leases`); requests go to whichever worker accepts them.
 """
 
 from __future__ import annotations

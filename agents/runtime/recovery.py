@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -37,7 +38,7 @@ from x402.schemas import PaymentPayload, PaymentRequirements
 from agents.core.errors import InvalidTransitionError, SettlementError, SettlementPendingError
 from agents.runtime.hiring import settle_task
 from agents.runtime.tasks import Task, TaskState, TaskStore
-from treasury.batch import BATCH_SCHEME, channel_of
+from treasury.batch import BATCH_SCHEME, channel_of, reservation_of
 from treasury.payments import Payments
 
 __all__ = ["LOST_RESULT", "RECHECK_WINDOW", "ChainWatch", "recheck", "reconcile", "recover"]
@@ -52,15 +53,18 @@ RECHECK_WINDOW = 60.0
 a local node loses when killed (its state is saved every few seconds)."""
 
 
-async def recover(tasks: TaskStore, payments: Payments) -> list[Task]:
-    """Reopen recent settlements the chain lost, then resolve every in-flight task;
+async def recover(
+    tasks: TaskStore, payments: Payments, alive: Collection[str] | None = None
+) -> list[Task]:
+    """Reopen recent settlements the chain lost, then resolve every in-flight task that
+    no live replica serves (``alive``: their ids; None: no replica but this one);
     return the tasks touched, in their final states."""
     resolved = []
     newest = await asyncio.to_thread(tasks.last_settled_at)
     if newest is not None:
         resolved += await recheck(tasks, payments, await _intact_before(tasks, payments, newest))
     done = {task.id for task in resolved}
-    for task in await asyncio.to_thread(tasks.in_flight):
+    for task in await asyncio.to_thread(tasks.in_flight, alive):
         if task.id not in done:  # a reopened task still pending was tried just now
             resolved.append(await _resolve(tasks, payments, task))
     return resolved
@@ -114,10 +118,10 @@ def _paid_on_chain(payments: Payments, task: Task) -> bool:
 
 
 async def _resolve(tasks: TaskStore, payments: Payments, task: Task) -> Task:
-    if task.state is not TaskState.SUCCEEDED:
-        return await asyncio.to_thread(tasks.move, task.id, TaskState.FAILED, error=LOST_RESULT)
     if task.scheme == BATCH_SCHEME:
         return await asyncio.to_thread(_resolve_voucher, tasks, payments, task)
+    if task.state is not TaskState.SUCCEEDED:
+        return await asyncio.to_thread(tasks.move, task.id, TaskState.FAILED, error=LOST_RESULT)
     if await asyncio.to_thread(payments.is_used, task.payer, task.nonce):
         tx = await asyncio.to_thread(payments.settlement_of, task.payer, task.nonce)
         if tx is not None:
@@ -137,15 +141,25 @@ async def _resolve(tasks: TaskStore, payments: Payments, task: Task) -> Task:
 
 
 def _resolve_voucher(tasks: TaskStore, payments: Payments, task: Task) -> Task:
-    """A voucher task the runtime stopped between its result and its charge: settled if
-    its channel counted the voucher (the charge landed), else failed uncharged."""
-    channel_id, cumulative = channel_of(PaymentPayload.model_validate_json(task.payment))
+    """A voucher task its replica left in flight: settled if it had a result and its
+    channel counted the voucher (the charge landed), else failed uncharged, and its
+    channel's reservation released so the customer can go on at once."""
+    payment = PaymentPayload.model_validate_json(task.payment)
+    channel_id, cumulative = channel_of(payment)
     pay_to = PaymentRequirements.model_validate_json(task.requirements).pay_to
-    channel = None if payments.batch is None else payments.batch.channels(pay_to).get(channel_id)
-    if channel is not None and int(channel.charged_cumulative_amount) >= cumulative:
+    batch = payments.batch
+    channel = None if batch is None else batch.channels(pay_to).get(channel_id)
+    if (
+        task.state is TaskState.SUCCEEDED
+        and channel is not None
+        and int(channel.charged_cumulative_amount) >= cumulative
+    ):
         reference = f"voucher:{channel_id}:{cumulative}"
         return tasks.move(task.id, TaskState.SETTLED, settlement_tx=reference)
-    return tasks.move(task.id, TaskState.FAILED, error=UNCHARGED_VOUCHER)
+    if batch is not None:
+        batch.release_reservation(pay_to, channel_id, reservation_of(task.nonce))
+    error = UNCHARGED_VOUCHER if task.state is TaskState.SUCCEEDED else LOST_RESULT
+    return tasks.move(task.id, TaskState.FAILED, error=error)
 
 
 class ChainWatch:
@@ -196,14 +210,17 @@ async def reconcile(
     payments: Payments,
     older_than: float = 30.0,
     watch: ChainWatch | None = None,
+    alive: Collection[str] | None = None,
 ) -> list[Task]:
     """Finish the settlements a hire left pending, and (with a ``watch``) reopen the
     ones the chain lost (a periodic job).
 
     Pending: only tasks whose result is stored and that no request has touched for
     ``older_than`` seconds: each is settled, found settled on chain, or failed
-    uncharged once its authorization expired. Lost: when ``watch`` finds that the chain
-    lost blocks, every task settled since it last looked intact is re-checked.
+    uncharged once its authorization expired. Orphans (with ``alive``, the ids of the
+    live replicas): every in-flight task of a replica that died, resolved as at start.
+    Lost: when ``watch`` finds that the chain lost blocks, every task settled since it
+    last looked intact is re-checked.
     """
     resolved = []
     if watch is not None:
@@ -213,7 +230,14 @@ async def reconcile(
             resolved += await recheck(tasks, payments, lost_since)
     cutoff = datetime.now(UTC) - timedelta(seconds=older_than)
     for task in await asyncio.to_thread(tasks.in_flight):
+        orphan = alive is not None and task.owner is not None and task.owner not in alive
+        if orphan:  # its replica died: whatever state it is in, nobody else will finish it
+            resolved.append(await _resolve(tasks, payments, task))
+            continue
         updated = task.updated_at if task.updated_at.tzinfo else task.updated_at.replace(tzinfo=UTC)
-        if task.state is TaskState.SUCCEEDED and updated < cutoff:
+        # A voucher is charged in the same worker-thread trip as its result is stored:
+        # one still waiting belongs to a live replica that is charging it right now.
+        pending = task.state is TaskState.SUCCEEDED and task.scheme != BATCH_SCHEME
+        if pending and updated < cutoff:
             resolved.append(await _resolve(tasks, payments, task))
     return resolved

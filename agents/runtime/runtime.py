@@ -30,6 +30,7 @@ from agents.core.errors import (
 )
 from agents.core.live_config import LiveConfig, read_live_config
 from agents.core.settings import Settings
+from agents.runtime.leases import Leases
 from agents.runtime.models import MAX_TEMPERATURE, ModelSettings, validate_model_string
 from agents.runtime.tasks import Task, TaskStore
 from contracts.client import Chain
@@ -44,7 +45,12 @@ from treasury.payments import Payments, PaymentToken, network_of
 if TYPE_CHECKING:  # recovery imports hiring, which imports this module
     from agents.runtime.recovery import ChainWatch
 
-__all__ = ["RejectedConfig", "Runtime", "ServedAgent"]
+__all__ = ["REPLICA_LEASE_SECONDS", "RejectedConfig", "Runtime", "ServedAgent"]
+
+REPLICA_PREFIX = "replica:"
+REPLICA_LEASE_SECONDS = 15.0
+"""A replica renews its lease every third of this; one dead for this long is dead: any
+other replica resolves the tasks it left (a restarted process is a new replica)."""
 
 log = logging.getLogger(__name__)
 
@@ -96,9 +102,12 @@ class Runtime:
         manifest: Manifest,
         tasks: TaskStore,
         payments: Payments,
+        replica: Leases | None = None,
         model_settings: ModelSettings | None = None,
     ) -> None:
         self.settings = settings
+        self.replica = replica or Leases(tasks.engine, tasks.owner)
+        """This replica's leases; its holder id owns the tasks it opens."""
         self.chain = chain
         self.manifest = manifest
         self.tasks = tasks
@@ -173,7 +182,8 @@ class Runtime:
             start_block=manifest.start_block,
             batch=batch,
         )
-        return cls(settings, chain, manifest, TaskStore(engine), payments)
+        replica = Leases(engine)
+        return cls(settings, chain, manifest, TaskStore(engine, replica.holder), payments, replica)
 
     @property
     def agents(self) -> Mapping[str, ServedAgent]:
@@ -235,14 +245,28 @@ class Runtime:
         except Exception as exc:  # an RPC outage must not kill the scheduler
             log.warning("config sync: %s", exc)
 
+    def heartbeat(self) -> bool:
+        """Renew this replica's lease (a periodic job; blocking): while it lives, the
+        others leave its tasks alone."""
+        return self.replica.take(REPLICA_PREFIX + self.replica.holder, REPLICA_LEASE_SECONDS)
+
+    def live_replicas(self) -> set[str]:
+        """The holder ids of every replica whose lease is live (blocking)."""
+        return self.replica.holders(REPLICA_PREFIX)
+
     async def reconcile_settlements(self) -> None:
-        """Finish settlements that hires left pending (a periodic job); never raises."""
+        """Finish settlements that hires left pending, and the tasks of replicas that
+        died (a periodic job); never raises."""
         from agents.runtime.recovery import ChainWatch, reconcile
 
         if self._chain_watch is None:
             self._chain_watch = ChainWatch()
         try:
-            for task in await reconcile(self.tasks, self.payments, watch=self._chain_watch):
+            alive = await asyncio.to_thread(self.live_replicas)
+            alive.add(self.replica.holder)
+            for task in await reconcile(
+                self.tasks, self.payments, watch=self._chain_watch, alive=alive
+            ):
                 log.info("task %s (%s/%s): %s", task.id, task.agent, task.skill, task.state)
         except Exception as exc:  # an RPC outage must not kill the scheduler
             log.warning("settlement reconcile: %s", exc)
@@ -256,7 +280,9 @@ class Runtime:
         versions. The app then starts the periodic jobs."""
         from agents.runtime.recovery import recover
 
-        for task in await recover(self.tasks, self.payments):
+        await asyncio.to_thread(self.heartbeat)
+        alive = await asyncio.to_thread(self.live_replicas)
+        for task in await recover(self.tasks, self.payments, alive):
             log.info("recovered task %s (%s/%s): %s", task.id, task.agent, task.skill, task.state)
         # Before serving: a version executed while the runtime was down is live at once.
         await asyncio.to_thread(self.sync_configs)
@@ -287,8 +313,10 @@ class Runtime:
         return rounds
 
     async def stop(self) -> None:
-        """Release the facilitator (the app stopped the periodic jobs first)."""
+        """Release the facilitator and this replica's lease, so the others may resolve
+        what it leaves at once (the app stopped the periodic jobs first)."""
         await self.payments.facilitator.aclose()
+        await asyncio.to_thread(self.replica.release, REPLICA_PREFIX + self.replica.holder)
 
     def _reject(self, name: str, live: LiveConfig, reason: str) -> None:
         with self._lock:

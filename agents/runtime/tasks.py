@@ -18,12 +18,12 @@ call, ``succeeded`` with its result before the settlement transaction.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Final
 
-from sqlalchemy import BigInteger, Column, UniqueConstraint, func, update
+from sqlalchemy import BigInteger, Column, UniqueConstraint, func, or_, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
@@ -107,6 +107,9 @@ class NewTask(SQLModel):
     """The x402 PaymentPayload as JSON, kept so a restart can still settle it."""
     requirements: str
     """The x402 PaymentRequirements it was verified against, as JSON."""
+    owner: str | None = Field(default=None, index=True)
+    """The replica serving the task (its lease holder id): while that replica lives, no
+    other one resolves the task; None for tasks from before replicas had ids."""
     scheme: str = Field(default="exact", sa_column_kwargs={"server_default": "exact"})
     """How it pays: ``exact`` (one transfer, settled before the answer) or
     ``batch-settlement`` (a voucher on a prepaid channel, claimed later)."""
@@ -145,9 +148,11 @@ _PREDECESSORS: dict[TaskState, tuple[TaskState, ...]] = {
 class TaskStore:
     """The task table, with transitions that only the state machine allows."""
 
-    def __init__(self, engine: Engine) -> None:
-        """``engine`` is a database at the newest migration (``agents.app.database``)."""
+    def __init__(self, engine: Engine, owner: str | None = None) -> None:
+        """``engine`` is a database at the newest migration (``agents.app.database``);
+        ``owner`` the id of the replica whose tasks this store opens."""
         self.engine = engine
+        self.owner = owner
 
     def open(self, new: NewTask) -> tuple[Task, bool]:
         """Create the task a payment pays for, or find the one it already opened.
@@ -155,7 +160,7 @@ class TaskStore:
         Returns:
             The task, and True when this call created it (False: a replayed payment).
         """
-        task = Task.model_validate(new.model_dump())
+        task = Task.model_validate(new.model_dump() | {"owner": self.owner})
         try:
             with Session(self.engine, expire_on_commit=False) as session:
                 session.add(task)
@@ -288,8 +293,13 @@ class TaskStore:
             latest: datetime | None = session.exec(statement).one()
         return latest
 
-    def in_flight(self) -> Sequence[Task]:
-        """Tasks not in a final state (after a crash: what the runtime must resolve)."""
+    def in_flight(self, alive: Collection[str] | None = None) -> Sequence[Task]:
+        """Tasks not in a final state; with ``alive`` (the ids of live replicas), only
+        those no live replica serves: what a crash left for the others to resolve."""
         statement = select(Task).where(col(Task.state).in_(list(IN_FLIGHT)))
+        if alive is not None:
+            statement = statement.where(
+                or_(col(Task.owner).is_(None), col(Task.owner).not_in(list(alive)))
+            )
         with Session(self.engine, expire_on_commit=False) as session:
             return session.exec(statement).all()

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import uuid
 from dataclasses import dataclass
 
 from x402.schemas import PaymentPayload, PaymentRequirements, SettleResponse
@@ -78,9 +77,10 @@ async def hire_by_voucher(
             skill=skill.name,
             input=task_input,
             payer=payer,
-            # One task per attempt: a failed call leaves the channel where it was, so
-            # the retry signs the same cumulative amount.
-            nonce=f"{channel_id}:{cumulative}:{uuid.uuid4().hex}",
+            # One task per attempt (a failed call leaves the channel where it was, so
+            # the retry signs the same cumulative amount), named by its reservation: a
+            # replica that finds the task orphaned frees exactly that reservation.
+            nonce=f"{channel_id}:{cumulative}:{batch.reservation(payment, requirements)}",
             amount=int(requirements.amount),
             valid_before=0,
             config_version=live.version,

@@ -1,5 +1,6 @@
 """Leases on periodic jobs, so that one replica runs each job (several runtime processes,
-on one machine or many, share one database).
+on one machine or many, share one database), and so that a replica's tasks are left
+alone while it lives (its own lease, ``replica:<holder>``, renewed every few seconds).
 
 A lease is a row: the job's name, who holds it, until when. Taking it is one
 conditional write (free, expired, or already ours), so two replicas can never both
@@ -18,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import or_, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from agents.core.database import session_scope
 
@@ -66,6 +67,22 @@ class Leases:
         except IntegrityError:  # held by a live replica
             return False
 
+    def holders(self, prefix: str) -> set[str]:
+        """Who holds a live lease on a job whose name starts with ``prefix``.
+
+        A holder on this machine whose process is gone holds nothing, however long its
+        lease still runs: a process restarted after ``kill -9`` resolves what its
+        predecessor left at once instead of waiting for the lease to lapse.
+        """
+        now = datetime.now(UTC)
+        with Session(self.engine) as session:
+            rows = session.exec(
+                select(JobLease.holder).where(
+                    col(JobLease.job).startswith(prefix), col(JobLease.expires_at) >= now
+                )
+            ).all()
+        return {holder for holder in rows if not _gone_here(holder)}
+
     def release(self, job: str) -> None:
         """Give ``job`` up now (a clean stop), so another replica takes it at once."""
         with session_scope(self.engine) as session:
@@ -74,3 +91,18 @@ class Leases:
                 .where(JobLease.job == job, JobLease.holder == self.holder)  # type: ignore[arg-type]
                 .values(expires_at=datetime(1970, 1, 1, tzinfo=UTC))
             )
+
+
+def _gone_here(holder: str) -> bool:
+    """True if ``holder`` (``host:pid:random``) names a process of this machine that no
+    longer runs."""
+    parts = holder.split(":")
+    if len(parts) < 3 or ":".join(parts[:-2]) != socket.gethostname():
+        return False
+    try:
+        os.kill(int(parts[-2]), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, ValueError):
+        return False
+    return False

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from agents.app.database import open_database
-from agents.app.leases import Leases
 from agents.core.settings import Settings
+from agents.runtime.leases import Leases
 from tests.support.postgres import postgres_url  # noqa: F401  (a fixture)
 
 
@@ -65,3 +65,25 @@ def test_replicas_racing_for_a_lease_get_one_winner(engine: Engine, expired: boo
     for thread in threads:
         thread.join()
     assert len(winners) == 1
+
+
+def test_a_holder_whose_process_died_here_holds_nothing(engine: Engine) -> None:
+    """A process killed with SIGKILL leaves a live lease; on its own machine, its
+    successor sees at once that the process is gone."""
+    import socket
+    import subprocess
+    import sys
+
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    dead_here = f"{socket.gethostname()}:{int(gone.stdout)}:abcd1234"
+    elsewhere = "another-machine:1:abcd1234"
+    for holder in (dead_here, elsewhere):
+        assert Leases(engine, holder).take(f"replica:{holder}", 60)
+    alive = Leases(engine)
+    assert alive.take(f"replica:{alive.holder}", 60)
+    assert alive.holders("replica:") == {elsewhere, alive.holder}
