@@ -10,6 +10,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 FORGE := npx --no-install forge
 SNAPSHOT_SCOPE := --no-match-path 'contracts/test/invariant/*'
+# The dashboard's browser tests drive Debian's Chromium; Playwright never downloads a browser.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 .PHONY: help install up test test-contracts test-python lint artifacts snapshot bench clean
 
@@ -18,7 +22,12 @@ help:
 	@echo "make test   install and run every test: forge, pytest, ruff, mypy"
 	@echo "make artifacts | snapshot | bench | clean"
 
-install: $(VENV)/.installed node_modules/.installed
+install: $(VENV)/.installed node_modules/.installed $(CHROMIUM)
+
+# A file target: nothing to do once Chromium is there.
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
 node_modules/.installed: package.json package-lock.json
 	# npm ci installs exactly the committed lock and never rewrites it, so a fresh

@@ -60,9 +60,11 @@ class ConfigCall:
     target: str = "config"
 
 
-def _text(key: str, value: str, base_dir: Path) -> str:
+def _text(key: str, value: str, base_dir: Path | None) -> str:
     if not value.startswith("@"):
         return value
+    if base_dir is None:
+        raise ConfigChangeError(f"{key}: @file values are read only by the CLI; give the text")
     path = base_dir / value[1:]
     try:
         return path.read_text()
@@ -137,6 +139,7 @@ def parse_changes(
     price_band: tuple[int, int] | None = None,
     base_dir: Path | None = None,
     guardian: str = ZERO_ADDRESS,
+    files: bool = True,
 ) -> list[ConfigCall]:
     """The governed calls that make ``assignments`` true of ``current``.
 
@@ -147,12 +150,14 @@ def parse_changes(
         price_band: ``(floor, ceiling)`` in token units, checked when given.
         base_dir: Where ``@file`` values are read from (default: the working directory).
         guardian: The current guardian (its canceller role is revoked on a change).
+        files: Whether ``@file`` values are read; False for changes from a web page,
+            which must never name a file on the server.
 
     Raises:
         ConfigChangeError: unknown key, bad value, unknown skill, a split that does not
             sum to 100%, a key given twice, or a value equal to the current one.
     """
-    base = base_dir or Path.cwd()
+    base = (base_dir or Path.cwd()) if files else None
     if not assignments:
         raise ConfigChangeError(f"nothing to change: give at least one --set ({_KEYS})")
     seen: set[str] = set()

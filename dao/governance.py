@@ -23,6 +23,7 @@ from contracts.chain import advance_time
 from contracts.client import Chain
 from contracts.manifest import AgentAddresses
 from contracts.session import is_local
+from contracts.unsigned import UnsignedTx
 from dao import governor as gov
 from dao import guardian as guard
 from dao.changes import ConfigCall, parse_changes, to_actions
@@ -43,7 +44,7 @@ from dao.proposals import (
     proposal_status,
 )
 
-__all__ = ["AgentGovernance", "Executed", "Voted", "parse_support"]
+__all__ = ["AgentGovernance", "Executed", "Voted", "next_wait", "parse_support"]
 
 _SUPPORT = {
     "for": gov.Support.FOR,
@@ -63,6 +64,18 @@ def parse_support(text: str) -> gov.Support:
     if choice is None:
         raise ProposalStateError(f"{text!r}: vote for, against or abstain")
     return choice
+
+
+def next_wait(status: ProposalStatus) -> int | None:
+    """The chain time the proposal waits for before its next step (voting opens, voting
+    closes, the timelock delay ends), or None when nothing is waiting on the clock."""
+    if status.state == gov.ProposalState.PENDING:
+        return status.snapshot
+    if status.state == gov.ProposalState.ACTIVE:
+        return status.deadline
+    if status.state == gov.ProposalState.QUEUED and status.now < status.eta:
+        return status.eta
+    return None
 
 
 @dataclass(frozen=True)
@@ -177,6 +190,19 @@ class AgentGovernance:
         if gap > 0:
             advance_time(self.chain.w3, gap)
 
+    def advance(self, reference: str) -> ProposalStatus:
+        """Move a local chain's clock past what the proposal waits for next (see
+        :func:`next_wait`); its status after. Nothing moves when it waits for nothing.
+
+        Raises:
+            ProposalStateError: not a local chain.
+        """
+        proposal = self.proposal(reference)
+        until = next_wait(self.status(proposal))
+        if until is not None:
+            self.wait_until(until)
+        return self.status(proposal)
+
     def _ready(
         self, proposal: Proposal, wait: bool, early_until: Callable[[ProposalStatus], int | None]
     ) -> ProposalStatus:
@@ -191,9 +217,10 @@ class AgentGovernance:
 
     # ------------------------------------------------------------------ steps
 
-    def plan(self, changes: Sequence[str]) -> list[ConfigCall]:
+    def plan(self, changes: Sequence[str], *, files: bool = True) -> list[ConfigCall]:
         """The config calls that make ``--set`` assignments true of the live config, checked
-        against the price band and the current guardian.
+        against the price band and the current guardian (``files=False``: ``@file`` values
+        are refused, for changes that come from the web).
 
         Raises:
             ConfigChangeError: see :func:`dao.changes.parse_changes`; also a number too
@@ -207,12 +234,26 @@ class AgentGovernance:
         guardian = str(self.config.functions.guardian().call())
         try:
             return parse_changes(
-                changes, current, decimals=self.payment_decimals, price_band=band, guardian=guardian
+                changes,
+                current,
+                decimals=self.payment_decimals,
+                price_band=band,
+                guardian=guardian,
+                files=files,
             )
         except ArithmeticError:  # decimal's InvalidOperation on a value like 1e30
             raise ConfigChangeError(
                 f"--set {', '.join(changes)}: a number too large or too precise to use"
             ) from None
+
+    def describe_calls(self, calls: Sequence[ConfigCall]) -> list[str]:
+        """Each call in words against the live config: the diff a proposal would make."""
+        contracts = {"config": self.config, "treasury": self.treasury, "timelock": self.timelock}
+        current = read_live_config(self.config)
+        return [
+            describe_action(a, contracts, current, self.payment_decimals)
+            for a in to_actions(self.config, list(calls), contracts)
+        ]
 
     def propose(
         self, calls: Sequence[ConfigCall], description: str, proposer: LocalAccount
@@ -224,24 +265,38 @@ class AgentGovernance:
             NotEnoughVotesError: the proposer's votes are below the proposal threshold.
             DuplicateProposalError: the same changes and description were proposed already.
         """
+        actions, pid = self._checked_proposal(calls, description, proposer.address)
+        gov.propose(self.chain, self.governor, actions, description, proposer)
+        return self.proposal(str(pid))
+
+    def prepare_propose(
+        self, calls: Sequence[ConfigCall], description: str, proposer: str
+    ) -> tuple[int, UnsignedTx]:
+        """The proposal's id and the transaction for ``proposer``'s own wallet, checked as
+        :meth:`propose` checks it."""
+        actions, pid = self._checked_proposal(calls, description, proposer)
+        return pid, gov.propose_tx(self.governor, actions, description)
+
+    def _checked_proposal(
+        self, calls: Sequence[ConfigCall], description: str, proposer: str
+    ) -> tuple[list[gov.Action], int]:
         if not description.strip():
             raise ProposalStateError("--description cannot be empty: voters read it")
         actions = to_actions(
             self.config, list(calls), {"treasury": self.treasury, "timelock": self.timelock}
         )
         threshold = int(self.governor.functions.proposalThreshold().call())
-        power = self.voting_power(proposer.address)
+        power = self.voting_power(proposer)
         if power < threshold:
             raise NotEnoughVotesError(
-                f"{proposer.address} has {format_tokens(power)} votes; proposing to {self.name} "
+                f"{proposer} has {format_tokens(power)} votes; proposing to {self.name} "
                 f"needs {format_tokens(threshold)} (stake more tokens, or wait a block after "
                 "staking)"
             )
         pid = gov.proposal_id(self.governor, actions, description)
         if int(self.governor.functions.proposalSnapshot(pid).call()) != 0:
             raise DuplicateProposalError(pid)
-        gov.propose(self.chain, self.governor, actions, description, proposer)
-        return self.proposal(str(pid))
+        return actions, pid
 
     def vote(
         self,
@@ -265,6 +320,20 @@ class AgentGovernance:
             wait,
             lambda s: s.snapshot if s.state == gov.ProposalState.PENDING else None,
         )
+        power = self._checked_vote(proposal, status, voter.address)
+        gov.vote(self.chain, self.governor, proposal.id, support, voter, reason)
+        return Voted(proposal, power, self.status(proposal))
+
+    def prepare_vote(
+        self, reference: str, support: gov.Support, voter: str, reason: str = ""
+    ) -> UnsignedTx:
+        """The vote for ``voter``'s own wallet, checked as :meth:`vote` checks it."""
+        proposal = self.proposal(reference)
+        self._checked_vote(proposal, self.status(proposal), voter)
+        return gov.vote_tx(self.governor, proposal.id, support, reason)
+
+    def _checked_vote(self, proposal: Proposal, status: ProposalStatus, voter: str) -> int:
+        """``voter``'s votes on ``proposal``, or the typed error why it cannot vote now."""
         if status.state == gov.ProposalState.PENDING:
             raise ProposalStateError(
                 f"voting on proposal {proposal.id} opens {format_time(status.snapshot, status.now)}"
@@ -275,16 +344,15 @@ class AgentGovernance:
                 f"voting on proposal {proposal.id} closed "
                 f"{format_time(status.deadline, status.now)}; it is {status.state_name}"
             )
-        if self.governor.functions.hasVoted(proposal.id, voter.address).call():
-            raise AlreadyVotedError(voter.address, proposal.id)
-        power = self.voting_power(voter.address, status.snapshot)
+        if self.governor.functions.hasVoted(proposal.id, voter).call():
+            raise AlreadyVotedError(voter, proposal.id)
+        power = self.voting_power(voter, status.snapshot)
         if power == 0:
             raise NotEnoughVotesError(
-                f"{voter.address} had no staked votes when voting opened "
+                f"{voter} had no staked votes when voting opened "
                 f"({format_time(status.snapshot, status.now)}); stake before a proposal is made"
             )
-        gov.vote(self.chain, self.governor, proposal.id, support, voter, reason)
-        return Voted(proposal, power, self.status(proposal))
+        return power
 
     def queue(
         self, reference: str, signer: LocalAccount | None = None, *, wait: bool = False
@@ -296,6 +364,17 @@ class AgentGovernance:
         """
         proposal = self.proposal(reference)
         status = self._ready(proposal, wait, lambda s: s.deadline if s.state in _OPEN else None)
+        self._checked_queue(proposal, status)
+        gov.queue(self.chain, self.governor, proposal.actions, proposal.description, signer)
+        return proposal, self.status(proposal)
+
+    def prepare_queue(self, reference: str) -> UnsignedTx:
+        """The queue transaction for any wallet, checked as :meth:`queue` checks it."""
+        proposal = self.proposal(reference)
+        self._checked_queue(proposal, self.status(proposal))
+        return gov.queue_tx(self.governor, proposal.actions, proposal.description)
+
+    def _checked_queue(self, proposal: Proposal, status: ProposalStatus) -> None:
         if status.state in _OPEN:
             raise ProposalStateError(
                 f"voting on proposal {proposal.id} is open until "
@@ -306,8 +385,6 @@ class AgentGovernance:
                 f"proposal {proposal.id} is {status.state_name} ({status.tallies()}); "
                 "only a succeeded proposal can be queued"
             )
-        gov.queue(self.chain, self.governor, proposal.actions, proposal.description, signer)
-        return proposal, self.status(proposal)
 
     def execute(
         self, reference: str, signer: LocalAccount | None = None, *, wait: bool = False
@@ -323,6 +400,20 @@ class AgentGovernance:
             wait,
             lambda s: s.eta if s.state == gov.ProposalState.QUEUED and s.now < s.eta else None,
         )
+        self._checked_execute(proposal, status)
+        receipt = gov.execute(
+            self.chain, self.governor, proposal.actions, proposal.description, signer
+        )
+        version = int(self.config.functions.version().call())
+        return Executed(proposal, receipt, version)
+
+    def prepare_execute(self, reference: str) -> UnsignedTx:
+        """The execute transaction for any wallet, checked as :meth:`execute` checks it."""
+        proposal = self.proposal(reference)
+        self._checked_execute(proposal, self.status(proposal))
+        return gov.execute_tx(self.governor, proposal.actions, proposal.description)
+
+    def _checked_execute(self, proposal: Proposal, status: ProposalStatus) -> None:
         if status.state != gov.ProposalState.QUEUED:
             raise ProposalStateError(
                 f"proposal {proposal.id} is {status.state_name}; only a queued proposal executes"
@@ -332,11 +423,6 @@ class AgentGovernance:
                 f"proposal {proposal.id} is in the timelock until "
                 f"{format_time(status.eta, status.now)} (--wait on a local chain)"
             )
-        receipt = gov.execute(
-            self.chain, self.governor, proposal.actions, proposal.description, signer
-        )
-        version = int(self.config.functions.version().call())
-        return Executed(proposal, receipt, version)
 
     def cancel(self, reference: str, guardian: LocalAccount) -> tuple[Proposal, str]:
         """The guardian cancels a queued proposal in the timelock; returns it and the tx.

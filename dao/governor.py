@@ -16,6 +16,7 @@ from web3.contract import Contract
 from web3.types import TxReceipt
 
 from contracts.client import Chain
+from contracts.unsigned import UnsignedTx
 
 __all__ = [
     "Action",
@@ -23,10 +24,14 @@ __all__ = [
     "Support",
     "description_hash",
     "execute",
+    "execute_tx",
     "proposal_id",
     "propose",
+    "propose_tx",
     "queue",
+    "queue_tx",
     "vote",
+    "vote_tx",
 ]
 
 
@@ -138,4 +143,45 @@ def execute(
     return chain.send(
         governor.functions.execute(targets, values, calldatas, description_hash(description)),
         signer,
+    )
+
+
+# Unsigned: the same calls for a wallet the runtime holds no key of.
+
+
+def propose_tx(governor: Contract, actions: Sequence[Action], description: str) -> UnsignedTx:
+    """``propose`` for the proposer's own wallet."""
+    targets, values, calldatas = _columns(actions)
+    return UnsignedTx.of(
+        governor, "propose", (targets, values, calldatas, description), "submit the proposal"
+    )
+
+
+def vote_tx(governor: Contract, proposal: int, support: Support, reason: str = "") -> UnsignedTx:
+    """``castVote`` (``castVoteWithReason`` with a reason) for the voter's own wallet."""
+    what = f"vote {support.name.lower()}"
+    if reason:
+        return UnsignedTx.of(governor, "castVoteWithReason", (proposal, int(support), reason), what)
+    return UnsignedTx.of(governor, "castVote", (proposal, int(support)), what)
+
+
+def queue_tx(governor: Contract, actions: Sequence[Action], description: str) -> UnsignedTx:
+    """``queue`` for any wallet."""
+    targets, values, calldatas = _columns(actions)
+    return UnsignedTx.of(
+        governor,
+        "queue",
+        (targets, values, calldatas, description_hash(description)),
+        "queue the proposal in the timelock",
+    )
+
+
+def execute_tx(governor: Contract, actions: Sequence[Action], description: str) -> UnsignedTx:
+    """``execute`` for any wallet."""
+    targets, values, calldatas = _columns(actions)
+    return UnsignedTx.of(
+        governor,
+        "execute",
+        (targets, values, calldatas, description_hash(description)),
+        "execute the proposal",
     )

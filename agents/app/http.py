@@ -33,7 +33,7 @@ from x402.http import (
 )
 from x402.schemas import PaymentPayload, SettleResponse
 
-from agents.app import governance_api, problems, treasury_api
+from agents.app import governance_api, problems, treasury_api, web
 from agents.app.limits import BodyLimit, GuardedRoute, restore_recursion_limit
 from agents.app.loop_lag import LoopLagMonitor
 from agents.app.problems import HTTPProblem, Problem, answers, problem
@@ -299,6 +299,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(treasury_api.router)
     reader = treasury_api.TreasuryReader(runtime.chain, runtime.manifest)
     app.dependency_overrides[treasury_api.get_reader] = lambda: reader
+    web.install(app)  # the dashboard at / and the API it reads
 
     def served_or_404(name: str) -> ServedAgent:
         try:

@@ -67,8 +67,9 @@ def serve(settings: Settings, chain: Chain, engine: Engine, workers: int = 1) ->
         _serve_workers(settings, workers)
         return
     runtime = Runtime.open(settings, chain, engine)
+    app = create_app(runtime)
     config = uvicorn.Config(
-        create_app(runtime),
+        app,
         host=settings.api_host,
         port=settings.api_port,
         lifespan="on",
@@ -76,6 +77,9 @@ def serve(settings: Settings, chain: Chain, engine: Engine, workers: int = 1) ->
         log_level="info",
     )
     server = uvicorn.Server(config)
+    # The dashboard's event streams end as soon as the server starts to stop, so open
+    # pages do not hold a graceful shutdown for its whole timeout.
+    app.state.stopping = lambda: server.should_exit
     server.run()
     if not server.started:
         raise AgentDaoError(
