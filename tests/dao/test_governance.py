@@ -16,8 +16,9 @@ from dao.errors import (
     NotEnoughVotesError,
     ProposalStateError,
 )
-from dao.governance import AgentGovernance, parse_support
+from dao.governance import AgentGovernance, next_wait, parse_support
 from dao.governor import ProposalState, Support
+from dao.proposals import ProposalStatus
 from tests.conftest import Deployment
 from tests.dao.conftest import stake
 
@@ -134,3 +135,21 @@ def test_wait_needs_a_local_chain(deployment: Deployment, chain: Chain) -> None:
     )
     with pytest.raises(ProposalStateError, match="only a local chain allows"):
         scribe.wait_until(scribe.now() + 60)
+
+
+@pytest.mark.parametrize(
+    ("state", "now", "expected"),
+    [
+        (ProposalState.PENDING, 100, 110),  # voting opens at the snapshot
+        (ProposalState.ACTIVE, 115, 200),  # voting closes at the deadline
+        (ProposalState.QUEUED, 210, 300),  # the timelock ends at the eta
+        (ProposalState.QUEUED, 300, None),  # due: nothing to wait for
+        (ProposalState.SUCCEEDED, 201, None),
+        (ProposalState.EXECUTED, 400, None),
+    ],
+)
+def test_next_wait_is_what_the_next_step_waits_for_on_the_clock(
+    state: ProposalState, now: int, expected: int | None
+) -> None:
+    status = ProposalStatus(state, 0, 0, 0, 1, snapshot=110, deadline=200, eta=300, now=now)
+    assert next_wait(status) == expected
