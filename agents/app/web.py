@@ -53,9 +53,11 @@ settlements and distributions from it, and a second sender would race its nonces
 
 POLL_SECONDS = 1.0
 """How often an event stream looks for new tasks, config versions and blocks."""
-STREAM_SECONDS = 60.0
-"""An event stream ends after this long and the browser reconnects (``retry``), so no
-stream outlives a stopping server by more than a poll."""
+STREAM_SECONDS = 15.0
+"""An event stream ends after this long and the browser reconnects (``retry``) and reads
+everything once (``ready``). A server that says when it stops (``app.state.stopping``,
+set by :func:`agents.app.server.serve`) ends its streams within a poll; without it
+(``--workers``) a stopping server waits at most this long for open pages."""
 
 PASSED_THROUGH = frozenset(
     {
