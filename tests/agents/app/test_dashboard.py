@@ -208,6 +208,19 @@ def test_a_holder_walks_a_price_change_through_unsigned_transactions(live: LiveS
             409,
             "not_enough_votes",
         ),
+        # text no ABI encoder takes is refused, not a 500
+        (
+            "propose",
+            {"proposer": HOLDER, "description": "\ud800", "changes": {"price.summarize": "1"}},
+            422,
+            "invalid_body",
+        ),
+        (
+            "vote",
+            {"proposal": "1234567", "voter": HOLDER, "support": "for", "reason": "\udfff"},
+            422,
+            "invalid_body",
+        ),
         ("stake", {"account": HOLDER, "tokens": "400001"}, 409, "not_allowed"),
         ("stake", {"account": HOLDER, "tokens": "-1"}, 422, "invalid_body"),
         ("claim", {"account": HOLDER}, 409, "not_allowed"),
@@ -222,7 +235,12 @@ def test_a_holder_walks_a_price_change_through_unsigned_transactions(live: LiveS
 def test_a_step_the_cli_would_refuse_is_refused_before_anything_is_signed(
     live: LiveServer, step: str, body: dict[str, Any], status: int, reason: str
 ) -> None:
-    answer = httpx.post(f"{live.url}/agents/scribe/transactions/{step}", json=body, timeout=30)
+    answer = httpx.post(
+        f"{live.url}/agents/scribe/transactions/{step}",
+        content=json.dumps(body),  # ASCII-escaped, so a lone surrogate reaches the server
+        headers={"content-type": "application/json"},
+        timeout=30,
+    )
     assert (answer.status_code, answer.json()["reason"]) == (status, reason), answer.text
 
 
