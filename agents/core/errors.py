@@ -26,11 +26,15 @@ __all__ = [
     "SettlementPendingError",
     "SimulatedProviderError",
     "SkillExecutionError",
+    "SkillStepLimitError",
     "TaskFailedError",
+    "ToolBudgetExceededError",
+    "ToolExecutionError",
     "TransactionFailedError",
     "UnknownAgentError",
     "UnknownModelError",
     "UnknownSkillError",
+    "UnknownToolError",
 ]
 
 
@@ -89,6 +93,47 @@ class SkillExecutionError(AgentDaoError, RuntimeError):
         self.model = model
         self.reason = reason
         super().__init__(f"model {model} failed: {reason}")
+
+
+class SkillStepLimitError(SkillExecutionError):
+    """An agentic skill made its ``max_steps`` model calls without reaching a final answer."""
+
+    def __init__(self, model: str, max_steps: int) -> None:
+        self.max_steps = max_steps
+        super().__init__(model, f"no final answer within the skill's max_steps ({max_steps})")
+
+
+class UnknownToolError(AgentDaoError, LookupError):
+    """A skill names a tool the runtime does not have (``known`` lists the ones it has)."""
+
+    def __init__(self, name: str, known: Iterable[str]) -> None:
+        self.name = name
+        self.known = sorted(known)
+        listed = ", ".join(self.known) or "none"
+        super().__init__(f"unknown tool {name!r} (this runtime has: {listed})")
+
+
+class ToolExecutionError(AgentDaoError, RuntimeError):
+    """A tool an agentic skill called failed; the task produced no result. The tool's own
+    exception is the ``__cause__``."""
+
+    def __init__(self, tool: str, reason: str) -> None:
+        self.tool = tool
+        self.reason = reason
+        super().__init__(f"tool {tool} failed: {reason}")
+
+
+class ToolBudgetExceededError(AgentDaoError, RuntimeError):
+    """A tool call would take a task's tool spending past its skill's ``max_cost``."""
+
+    def __init__(self, amount: int, spent: int, max_cost: int) -> None:
+        self.amount = amount
+        self.spent = spent
+        self.max_cost = max_cost
+        super().__init__(
+            f"a tool cost of {amount} units would exceed the task's max_cost of {max_cost} "
+            f"({spent} already spent)"
+        )
 
 
 class ConfigFileError(AgentDaoError, ValueError):

@@ -10,17 +10,19 @@ pausing (the guardian's emergency stop) never re-hashes the content.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
 from eth_abi.abi import encode as abi_encode
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from web3 import Web3
 from web3.contract import Contract
 
 __all__ = [
+    "AGENTIC_SKILL_ABI_TYPE",
     "CONFIG_ABI_TYPE",
+    "DEFAULT_MAX_STEPS",
     "SPLIT_SHARES",
     "LiveConfig",
     "LiveSkill",
@@ -34,6 +36,14 @@ CONFIG_ABI_TYPE = (
 )
 """``AgentConfig.Config`` as an ABI tuple type; content hash = keccak256(abi.encode(config))."""
 
+AGENTIC_SKILL_ABI_TYPE = "(string,string,uint256,string[],uint16,uint256)"
+"""The layout this runtime reads a skill in once AgentConfig's ``Skill`` carries the agentic
+fields: ``(name, instructions, price, tools, maxSteps, maxCost)``. AgentConfig does not hold
+them yet; a skill row of three fields is today's ``(name, instructions, price)``."""
+
+DEFAULT_MAX_STEPS = 6
+"""Model calls an agentic skill may make per task when governance set no limit."""
+
 
 def config_hash(content_hash: bytes, paused: bool) -> str:
     """AgentConfig's ``configHash`` for a content hash and a pause flag."""
@@ -41,7 +51,12 @@ def config_hash(content_hash: bytes, paused: bool) -> str:
 
 
 class LiveSkill(BaseModel):
-    """A skill as governance last set it."""
+    """A skill as governance last set it.
+
+    A skill with ``tools`` is agentic: it runs as an agent loop that may call them, for at
+    most ``max_steps`` model calls and ``max_cost`` of tool spending per task. A skill
+    without tools is one model call.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -49,6 +64,45 @@ class LiveSkill(BaseModel):
     instructions: str
     price: int
     """Payment-token units (USDC: millionths of a dollar)."""
+    tools: tuple[str, ...] = ()
+    """Names of the tools the skill may call (``word_count``, ``hire:scribe/summarize``);
+    empty for a one-call skill."""
+    max_steps: int = Field(default=DEFAULT_MAX_STEPS, ge=1)
+    """The most model calls one task of an agentic skill may make; past it the task fails."""
+    max_cost: int = Field(default=0, ge=0)
+    """Payment-token units the skill's tools (hires of other agents) may spend per task."""
+
+    @property
+    def is_agentic(self) -> bool:
+        """True if the skill runs as an agent loop with tools."""
+        return bool(self.tools)
+
+    @classmethod
+    def from_row(cls, row: Any) -> LiveSkill:
+        """Build from a decoded ``Skill`` struct: ``(name, instructions, price)``, optionally
+        followed by ``(tools, maxSteps, maxCost)``, as a tuple or a name-keyed mapping."""
+        if isinstance(row, Mapping) and "name" in row:
+            return cls(
+                name=row["name"],
+                instructions=row["instructions"],
+                price=row["price"],
+                tools=tuple(row.get("tools", ())),
+                max_steps=row.get("maxSteps", row.get("max_steps", DEFAULT_MAX_STEPS)),
+                max_cost=row.get("maxCost", row.get("max_cost", 0)),
+            )
+        values = tuple(row.values()) if isinstance(row, Mapping) else tuple(row)
+        name, instructions, price, *agentic = values
+        if not agentic:
+            return cls(name=name, instructions=instructions, price=price)
+        tools, max_steps, max_cost = agentic
+        return cls(
+            name=name,
+            instructions=instructions,
+            price=price,
+            tools=tuple(tools),
+            max_steps=max_steps,
+            max_cost=max_cost,
+        )
 
 
 SPLIT_SHARES = ("stakers", "operator", "buyback", "reserve")
@@ -107,10 +161,16 @@ class LiveConfig(BaseModel):
         if isinstance(struct, dict):
             struct = tuple(struct.values())
         prompt, model, temperature, skills, split, hire_budget = struct
-        skill_rows = [tuple(s.values()) if isinstance(s, dict) else tuple(s) for s in skills]
+        live_skills = tuple(LiveSkill.from_row(s) for s in skills)
         split_row = tuple(split.values()) if isinstance(split, dict) else tuple(split)
+        # Hashed in the layout the chain sent: today's three fields, or the agentic six.
+        agentic = any(len(s) > 3 for s in skills)
+        skill_rows = [_skill_row(skill, agentic) for skill in live_skills]
+        abi_type = CONFIG_ABI_TYPE
+        if agentic:
+            abi_type = CONFIG_ABI_TYPE.replace("(string,string,uint256)", AGENTIC_SKILL_ABI_TYPE)
         encoded = abi_encode(
-            [CONFIG_ABI_TYPE],
+            [abi_type],
             [(prompt, model, temperature, skill_rows, split_row, hire_budget)],
         )
         content = Web3.keccak(encoded)
@@ -121,7 +181,7 @@ class LiveConfig(BaseModel):
             system_prompt=prompt,
             model=model,
             temperature=Decimal(temperature) / 100,
-            skills=tuple(LiveSkill(name=n, instructions=i, price=p) for n, i, p in skill_rows),
+            skills=live_skills,
             split=LiveSplit.from_bps(split_row),
             hire_budget=hire_budget,
             paused=paused,
@@ -140,6 +200,14 @@ class LiveConfig(BaseModel):
     def skill(self, name: str) -> LiveSkill | None:
         """The skill called ``name``, if the agent sells it."""
         return next((s for s in self.skills if s.name == name), None)
+
+
+def _skill_row(skill: LiveSkill, agentic: bool) -> tuple[Any, ...]:
+    """A skill as ``abi.encode`` takes it, in the three- or six-field layout."""
+    row: tuple[Any, ...] = (skill.name, skill.instructions, skill.price)
+    if agentic:
+        row += (list(skill.tools), skill.max_steps, skill.max_cost)
+    return row
 
 
 def read_live_config(config: Contract) -> LiveConfig:

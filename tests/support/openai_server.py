@@ -4,6 +4,11 @@
 at a free port, from a thread. It answers deterministically from the request's model
 and messages, records every request so a test can check what the client sent, and can
 be told to fail with an HTTP error the way OpenAI does.
+
+A request that offers tools is answered the way a tool-calling model answers: one call
+of every offered tool (the last user message as each required string argument) until
+the conversation holds `tool_rounds` rounds of tool calls (default 1), then a final
+answer quoting the tool results (`expected_tool_answer`).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
-__all__ = ["OpenAIChatServer", "RecordedRequest", "expected_content"]
+__all__ = ["OpenAIChatServer", "RecordedRequest", "expected_content", "expected_tool_answer"]
 
 SERVED_MODEL_SUFFIX = "-local"
 """Appended to the requested model in answers, as OpenAI answers with a dated snapshot."""
@@ -50,11 +55,55 @@ def expected_content(model: str, messages: list[dict[str, Any]]) -> str:
     return f"local[{model}] system={digest} user={user.upper()}"
 
 
+def expected_tool_answer(model: str, messages: list[dict[str, Any]]) -> str:
+    """The final answer the server gives once `messages` hold tool results: each tool's
+    name and result, in the order the results came."""
+    names = {
+        call["id"]: call["function"]["name"]
+        for m in messages
+        if m.get("role") == "assistant"
+        for call in m.get("tool_calls") or ()
+    }
+    results = [
+        f"{names.get(m.get('tool_call_id'), '?')}={_text(m)}"
+        for m in messages
+        if m.get("role") == "tool"
+    ]
+    return f"local[{model}] from tools: " + "; ".join(results)
+
+
+def _tool_calls(tools: list[dict[str, Any]], messages: list[dict[str, Any]]) -> list[Any]:
+    """One call of each offered function, every required string argument (or the first
+    string argument) set to the last user message."""
+    user = [_text(m) for m in messages if m.get("role") == "user"]
+    task = user[-1] if user else ""
+    round_number = sum(1 for m in messages if m.get("role") == "assistant")
+    calls = []
+    for index, offered in enumerate(tools):
+        function = offered.get("function", {})
+        parameters = function.get("parameters") or {}
+        properties = parameters.get("properties") or {}
+        strings = [k for k, v in properties.items() if v.get("type") == "string"]
+        required = [k for k in parameters.get("required") or () if k in strings]
+        arguments = dict.fromkeys(required or strings[:1], task)
+        calls.append(
+            {
+                "id": f"call_local_{round_number}_{index}",
+                "type": "function",
+                "function": {"name": function.get("name"), "arguments": json.dumps(arguments)},
+            }
+        )
+    return calls
+
+
 class OpenAIChatServer:
     """The fake OpenAI server; use as a context manager (or `start`/`stop`)."""
 
     def __init__(self) -> None:
         self.requests: list[RecordedRequest] = []
+        self.tool_rounds = 1
+        """Rounds of tool calls before a final answer, when a request offers tools (set it
+        high for a model that never stops calling tools)."""
         self._failure: tuple[int, str, str] | None = None
         self._lock = threading.Lock()
         self._stopped = False
@@ -117,7 +166,23 @@ class OpenAIChatServer:
             return 400, _error("this server does not stream", "invalid_request_error", "")
         model = str(body.get("model", ""))
         messages = list(body.get("messages", []))
-        content = expected_content(model, messages)
+        tools = list(body.get("tools") or [])
+        rounds = sum(1 for m in messages if m.get("role") == "assistant" and m.get("tool_calls"))
+        reply: dict[str, Any]
+        if tools and rounds < self.tool_rounds:
+            calls = _tool_calls(tools, messages)
+            reply = {"role": "assistant", "content": None, "tool_calls": calls}
+            content = json.dumps(calls)
+            finish_reason = "tool_calls"
+        else:
+            has_results = any(m.get("role") == "tool" for m in messages)
+            content = (
+                expected_tool_answer(model, messages)
+                if has_results
+                else expected_content(model, messages)
+            )
+            reply = {"role": "assistant", "content": content}
+            finish_reason = "stop"
         prompt_tokens = sum(len(_text(m).split()) for m in messages)
         completion_tokens = len(content.split())
         number = len(self.requests)
@@ -129,8 +194,8 @@ class OpenAIChatServer:
             "choices": [
                 {
                     "index": 0,
-                    "message": {"role": "assistant", "content": content},
-                    "finish_reason": "stop",
+                    "message": reply,
+                    "finish_reason": finish_reason,
                     "logprobs": None,
                 }
             ],
