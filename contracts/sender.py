@@ -92,9 +92,9 @@ class SendPolicy:
     stuck_blocks: int
     """... as is one not mined after this many new blocks."""
     lost_after: float
-    """Seconds a transaction may be missing (not in the pool and not mined, or its nonce
-    mined by another transaction) before it is signed again at the chain's next nonce; a
-    grace for a node that answers before it has caught up."""
+    """Seconds a transaction may be missing (neither mined nor in the node's pool, or its
+    nonce mined by another transaction) before it is sent again; a grace for a node that
+    answers before it has caught up. (A chain seen going back skips it.)"""
     max_replacements: int = 10
     """Fee bumps per transaction; past them it is left to land (or not) as it is."""
 
@@ -418,7 +418,7 @@ class Sender:
         now = time.monotonic()
         taken = self._collect([p for p in in_flight if p.nonce < mined_count], now)
         waiting = [p for p in in_flight if p.nonce >= mined_count and not p.future.done()]
-        self._landing = not waiting and not taken
+        self._landing = all(p.future.done() for p in in_flight)
         for pending in waiting:
             if pending._sent_block is None:
                 pending._sent_block = block
@@ -524,30 +524,40 @@ class Sender:
             nonce = chain_nonce
             for pending in stranded:
                 while nonce < pending.nonce:
-                    self._broadcast(_noop(self.address), nonce, market, None)
+                    try:
+                        self._broadcast(_noop(self.address), nonce, market, None)
+                    except Exception as exc:  # the next tick tries again
+                        log.warning(
+                            "no no-op for %s's lost nonce %d: %s", self.address, nonce, _reason(exc)
+                        )
+                        with self._state:
+                            self._recheck = True
+                        return
                     log.info("nonce %d of %s was lost; filled with a no-op", nonce, self.address)
                     nonce += 1
                 self._put_back(pending, pending.nonce, market)
                 nonce = pending.nonce + 1
             for pending in taken:
-                self._put_back(pending, nonce, market)
-                nonce += 1
+                if self._put_back(pending, nonce, market):
+                    nonce += 1
             self._next_nonce = nonce
 
-    def _put_back(self, pending: PendingTransaction, nonce: int, market: dict[str, int]) -> None:
-        """Broadcast ``pending`` again at ``nonce`` with raised fees (the lock held)."""
+    def _put_back(self, pending: PendingTransaction, nonce: int, market: dict[str, int]) -> bool:
+        """Broadcast ``pending`` again at ``nonce`` with raised fees (the lock held); True
+        when the node took it."""
         fees = _raised(pending._fees, market)
         try:
             tx_hash = self._broadcast(pending._tx, nonce, fees, pending._on_signed)
         except Exception as exc:
-            if _says(exc, ("nonce too low",)):  # a version of it was mined meanwhile
-                return
+            if _says(exc, ("nonce too low",)):  # mined meanwhile: the next tick looks again
+                return False
             log.warning("%s was lost and could not be sent again: %s", pending.label, _reason(exc))
             error = f"{pending.label}: lost, and not sent again: {_reason(exc)}"
             self._fail(pending, TransactionFailedError(error))
-            return
+            return False
         log.info("%s: lost at nonce %d; sent again as %s", pending.label, pending.nonce, tx_hash)
         pending._version(tx_hash, nonce, fees)
+        return True
 
     def _replace(self, pending: PendingTransaction, block: int) -> None:
         """Send ``pending`` again at its nonce with fees 12.5 % higher (or the market's)."""

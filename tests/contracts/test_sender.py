@@ -140,6 +140,33 @@ def test_a_nonce_another_process_took_is_skipped(sender: Sender, w3: Web3) -> No
     assert pending.wait(10)["status"] == 1
 
 
+def test_a_transaction_displaced_by_another_process_gets_a_new_nonce(
+    sender: Sender, w3: Web3
+) -> None:
+    rpc(w3, "evm_setAutomine", False)
+    pending = sender.submit(payment())
+    mine = w3.eth.get_transaction(pending.tx_hash)  # type: ignore[arg-type]
+    # another process with the same key outbids it at its nonce, and is mined
+    other = SENDER.sign_transaction(
+        {
+            "to": PAYEE,
+            "value": 2,
+            "gas": 21_000,
+            "nonce": 0,
+            "chainId": 31337,
+            "maxFeePerGas": 2 * mine["maxFeePerGas"],
+            "maxPriorityFeePerGas": 2 * mine["maxPriorityFeePerGas"],
+        }
+    )
+    w3.eth.send_raw_transaction(other.raw_transaction)
+    rpc(w3, "evm_mine")
+    until(lambda: len(pending.hashes) == 2)
+    rpc(w3, "evm_mine")
+    receipt = pending.wait(10)
+    assert receipt["status"] == 1
+    assert nonce_of(w3, receipt["transactionHash"].to_0x_hex()) == 1
+
+
 def test_a_dropped_transaction_is_sent_again_and_its_waiter_gets_that_receipt(
     sender: Sender, w3: Web3
 ) -> None:
