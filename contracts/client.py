@@ -1,13 +1,14 @@
 """A small, typed door to the chain: deploy contracts and send transactions.
 
-Transactions are signed locally (keys never reach the node) and each one waits
-for its receipt; a revert raises :class:`TransactionFailedError` naming the
+Transactions are signed locally (keys never reach the node) and sent through the
+account's :class:`~contracts.sender.Sender`, which the process shares with every other
+sender from that account (nonces, gas, fees, stuck transactions; see
+:mod:`contracts.sender`). A revert raises :class:`TransactionFailedError` naming the
 contract's custom error, e.g. ``AgentConfigInvalidSplit(9000)``.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from functools import cache
 from typing import Any
@@ -18,35 +19,13 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractConstructor, ContractFunction
 from web3.exceptions import ContractCustomError, ContractLogicError, Web3Exception
-from web3.types import RPCEndpoint, TxReceipt
+from web3.types import Nonce, RPCEndpoint, TxParams, TxReceipt, Wei
 
 from agents.core.errors import ChainUnreachableError, TransactionFailedError
 from contracts import artifacts
+from contracts.sender import GAS_HEADROOM, GAS_MARGIN, PendingTransaction, Sender, sender_for
 
-__all__ = ["GAS_HEADROOM", "GAS_MARGIN", "Chain", "decode_revert", "sender_lock"]
-
-GAS_MARGIN = 1.2
-"""Multiplier on every gas estimate."""
-GAS_HEADROOM = 70_000
-"""Gas added on top. A vote checkpoint written in place within one second is a new
-storage slot in the next (20,000 more each); a stake or unstake can move three
-(the holder's delegate, the other side, the total supply)."""
-
-
-_SENDER_LOCKS: dict[str, threading.Lock] = {}
-_SENDER_LOCKS_GUARD = threading.Lock()
-
-
-def sender_lock(address: str) -> threading.Lock:
-    """The process-wide lock an account holds from picking a nonce to broadcasting.
-
-    The runtime sends from the operator account in several threads (settlements,
-    distributions, buybacks); two of them reading the same pending nonce would make
-    one transaction fail. Hold it only to send, never while waiting for a receipt.
-    """
-    key = address.lower()
-    with _SENDER_LOCKS_GUARD:
-        return _SENDER_LOCKS.setdefault(key, threading.Lock())
+__all__ = ["GAS_HEADROOM", "GAS_MARGIN", "Chain", "decode_revert"]
 
 
 @cache
@@ -123,6 +102,10 @@ class Chain:
             raise TransactionFailedError(f"deploy {name}: no contract address in the receipt")
         return self.contract(name, address)
 
+    def sender(self, signer: LocalAccount | None = None) -> Sender:
+        """The process's sender for ``signer`` (default: this chain's signer)."""
+        return sender_for(self.rpc_url, signer or self.signer)
+
     def send(
         self,
         call: ContractFunction | ContractConstructor,
@@ -137,46 +120,58 @@ class Chain:
         Args:
             what: How errors name the call (default: the function's name).
             on_signed: Called with the transaction hash after signing, before it is
-                broadcast, so a caller can remember it across a crash.
+                broadcast, so a caller can remember it across a crash (again with the
+                new hash when a stuck or lost transaction is sent again).
             timeout: Seconds to wait for the receipt.
+
+        Raises:
+            TransactionFailedError: the call reverts (in the estimate or on chain), or
+                could not be sent.
+            TimeExhausted: no receipt within ``timeout`` (it may still land).
+        """
+        label = what or str(getattr(call, "fn_name", "transaction"))
+        pending = self.submit(call, signer, what=label, on_signed=on_signed)
+        receipt = pending.wait(timeout)
+        if receipt["status"] != 1:
+            raise TransactionFailedError(f"{label}: reverted in tx {pending.landed_hash}")
+        return receipt
+
+    def submit(
+        self,
+        call: ContractFunction | ContractConstructor,
+        signer: LocalAccount | None = None,
+        *,
+        what: str | None = None,
+        on_signed: Callable[[str], None] | None = None,
+    ) -> PendingTransaction:
+        """Sign and broadcast a contract call (or constructor); return without waiting,
+        so several can be in flight (see :meth:`send` for the arguments).
+
+        Raises:
+            TransactionFailedError: the estimate reverts, or it could not be sent.
         """
         account = signer or self.signer
         label = what or str(getattr(call, "fn_name", "transaction"))
-        with sender_lock(account.address):
-            tx_hash = self._broadcast(call, account, label, on_signed)
-        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout)
-        if receipt["status"] != 1:
-            raise TransactionFailedError(f"{label}: reverted in tx {tx_hash.to_0x_hex()}")
-        return receipt
-
-    def _broadcast(
-        self,
-        call: Any,
-        account: LocalAccount,
-        what: str,
-        on_signed: Callable[[str], None] | None,
-    ) -> HexBytes:
-        """Estimate, sign and send (the caller holds the sender's lock)."""
+        # Everything web3 would otherwise ask the node for while encoding (the sender
+        # picks them).
+        placeholders: TxParams = {
+            "from": account.address,
+            "chainId": self.chain_id,
+            "gas": 0,
+            "nonce": Nonce(0),
+            "maxFeePerGas": Wei(0),
+            "maxPriorityFeePerGas": Wei(0),
+        }
+        built = call.build_transaction(placeholders)
+        tx: TxParams = {"value": built.get("value", Wei(0)), "data": built["data"]}
+        if "to" in built:
+            tx["to"] = built["to"]
         try:
-            tx = call.build_transaction(
-                {
-                    "from": account.address,
-                    "nonce": self.w3.eth.get_transaction_count(account.address, "pending"),
-                    "chainId": self.chain_id,
-                }
-            )
+            return self.sender(account).submit(tx, label=label, on_signed=on_signed)
         except ContractCustomError as exc:
             data = exc.data if isinstance(exc.data, str) else None
-            raise TransactionFailedError(f"{what}: {decode_revert(data)}") from exc
+            raise TransactionFailedError(f"{label}: {decode_revert(data)}") from exc
         except ContractLogicError as exc:
             data = exc.data if isinstance(exc.data, str) else None
             reason = exc.message or decode_revert(data)
-            raise TransactionFailedError(f"{what}: {reason}") from exc
-        # Estimates run against the pending block; state that depends on the block's
-        # timestamp (ERC20Votes checkpoints written in place within one second, pushed
-        # in the next) can cost more when mined, so leave headroom.
-        tx["gas"] = int(tx["gas"] * GAS_MARGIN) + GAS_HEADROOM
-        signed = account.sign_transaction(tx)
-        if on_signed is not None:
-            on_signed(HexBytes(signed.hash).to_0x_hex())
-        return HexBytes(self.w3.eth.send_raw_transaction(signed.raw_transaction))
+            raise TransactionFailedError(f"{label}: {reason}") from exc

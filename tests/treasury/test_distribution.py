@@ -16,6 +16,7 @@ from contracts.accounts import dev_account
 from contracts.chain import advance_time
 from contracts.client import Chain
 from contracts.manifest import Manifest
+from contracts.sender import PendingTransaction
 from tests.conftest import Deployment, settings_for
 from tests.support.flaky_rpc import TIGHT_SCAN, assert_bounded_cover, flaky_rpc
 from tests.treasury.support import pay, settings
@@ -129,7 +130,7 @@ def test_crash_after_broadcast_is_recorded_not_resent(
     def crash(*_: Any, **__: Any) -> Any:
         raise _CrashError  # the process dies after the transaction left, before its receipt
 
-    monkeypatch.setattr(chain.w3.eth, "wait_for_transaction_receipt", crash)
+    monkeypatch.setattr(PendingTransaction, "wait", crash)
     with pytest.raises(_CrashError):
         crashing.run("scribe")
     monkeypatch.undo()

@@ -1,15 +1,22 @@
-"""The remote facilitator (what runs when ``AGENTDAO_FACILITATOR_URL`` is set) against a
-real x402 facilitator service over HTTP, in front of the test anvil."""
+"""The facilitators against the test anvil: the in-process one (its signer sends through
+the operator's shared sender) and the remote one (what runs when
+``AGENTDAO_FACILITATOR_URL`` is set), a real x402 facilitator service over HTTP."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
 import pytest
+from eth_typing import HexStr
+from web3 import Web3
+from web3.types import RPCEndpoint
+from x402.schemas import PaymentRequirements, SettleResponse
 
 from agents.app.database import open_database
 from agents.app.http import create_app
@@ -19,11 +26,13 @@ from agents.runtime.runtime import Runtime
 from agents.runtime.tasks import TaskState
 from contracts.accounts import dev_account
 from contracts.client import Chain
+from contracts.manifest import Manifest
 from tests.conftest import Deployment
 from tests.support.customers import header, paying_client, plain_client, sign_payment
 from tests.support.facilitator_server import FacilitatorServer
-from treasury.facilitator import RemoteFacilitator
-from treasury.payments import network_of
+from tests.support.raw_contracts import BURNER_ABI, BURNER_BYTECODE, SLOT_GAS
+from treasury.facilitator import LocalFacilitator, RemoteFacilitator
+from treasury.payments import Payments, PaymentToken, network_of
 
 pytestmark = pytest.mark.anyio
 
@@ -182,3 +191,133 @@ def test_each_event_loop_gets_its_own_http_client(runtime: Runtime) -> None:
     worker.start()
     worker.join()
     assert [answer.is_valid for answer in answers] == [True, True, True]
+
+
+# ---------------------------------------------------------------- the in-process facilitator
+
+PRICE = 50_000
+OPERATOR = dev_account(0)
+OLD_SETTLE_GAS_LIMIT = 200_000
+"""The fixed limit the signer sent every settlement with before the shared sender."""
+
+
+@pytest.fixture
+def local(chain: Chain) -> LocalFacilitator:
+    key = Web3.to_hex(OPERATOR.key)
+    return LocalFacilitator(chain.rpc_url, key, network_of(chain.chain_id))
+
+
+@pytest.fixture
+def manifest(deployment: Deployment) -> Manifest:
+    loaded = Manifest.load(deployment.settings.manifest_path)
+    assert loaded is not None
+    return loaded
+
+
+@pytest.fixture
+def usdc(manifest: Manifest) -> str:
+    assert manifest.payment_token is not None
+    return manifest.payment_token
+
+
+@pytest.fixture
+def wanted(manifest: Manifest, usdc: str, chain: Chain) -> PaymentRequirements:
+    token = PaymentToken.read(chain, usdc)
+    payments = Payments(chain, token, RemoteFacilitator("http://unused"))
+    return payments.requirements(manifest.agents["scribe"].treasury, PRICE)
+
+
+@contextmanager
+def mining_paused(chain: Chain) -> Iterator[None]:
+    """anvil keeps what is sent in its pool until ``evm_mine`` (mined again after)."""
+    provider = chain.w3.provider
+    provider.make_request(RPCEndpoint("evm_setAutomine"), [False])
+    try:
+        yield
+    finally:
+        provider.make_request(RPCEndpoint("evm_setAutomine"), [True])
+        provider.make_request(RPCEndpoint("evm_mine"), [])
+
+
+def nonce_of(chain: Chain, tx_hash: str) -> int:
+    return int(chain.w3.eth.get_transaction(HexStr(tx_hash))["nonce"])
+
+
+async def test_settlements_do_not_wait_for_each_others_receipts(
+    local: LocalFacilitator, wanted: PaymentRequirements, chain: Chain
+) -> None:
+    payloads = [await sign_payment(1 + i % 3, wanted) for i in range(6)]
+    sender = local.signer.sender
+    with mining_paused(chain):
+        settling = [asyncio.ensure_future(local.settle(payload, wanted)) for payload in payloads]
+        # all six broadcast, each at its own nonce, while none is mined
+        await until(lambda: len(sender.in_flight) == 6)
+        first = sender.in_flight[0].nonce
+        assert [p.nonce for p in sender.in_flight] == list(range(first, first + 6))
+        assert not any(task.done() for task in settling)
+        chain.w3.provider.make_request(RPCEndpoint("evm_mine"), [])
+        settled = await asyncio.gather(*settling)
+    assert all(response.success for response in settled)
+    assert sorted(nonce_of(chain, r.transaction) for r in settled) == list(range(first, first + 6))
+
+
+async def test_settlements_and_the_operators_own_sends_share_one_nonce_count(
+    local: LocalFacilitator, wanted: PaymentRequirements, chain: Chain, usdc: str
+) -> None:
+    token = chain.contract("MockUSDC", usdc)
+    start = chain.w3.eth.get_transaction_count(OPERATOR.address)
+    payloads = [await sign_payment(1 + i % 3, wanted) for i in range(12)]
+
+    def mint() -> str:
+        receipt = chain.send(token.functions.mint(dev_account(6).address, 1))
+        return str(receipt["transactionHash"].to_0x_hex())
+
+    results = await asyncio.gather(
+        *(local.settle(payload, wanted) for payload in payloads),
+        *(asyncio.to_thread(mint) for _ in range(6)),
+    )
+    settled = [r for r in results if isinstance(r, SettleResponse)]
+    assert all(response.success for response in settled)
+    hashes = [r.transaction for r in settled] + [r for r in results if isinstance(r, str)]
+    assert sorted(nonce_of(chain, tx) for tx in hashes) == list(range(start, start + 18))
+
+
+async def test_a_stuck_settlement_is_replaced_and_the_answer_names_the_one_that_landed(
+    local: LocalFacilitator,
+    wanted: PaymentRequirements,
+    chain: Chain,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sender = local.signer.sender
+    monkeypatch.setattr(sender, "policy", replace(sender.policy, stuck_seconds=0.3))
+    payload = await sign_payment(1, wanted)
+    with mining_paused(chain):
+        settling = asyncio.ensure_future(local.settle(payload, wanted))
+        await until(lambda: bool(sender.in_flight) and len(sender.in_flight[0].hashes) == 2)
+        first, replacement = sender.in_flight[0].hashes
+        chain.w3.provider.make_request(RPCEndpoint("evm_mine"), [])
+        settled = await settling
+    assert settled.success
+    assert settled.transaction == replacement != first
+    assert chain.w3.eth.get_transaction_receipt(HexStr(replacement))["status"] == 1
+
+
+def test_the_signer_estimates_gas_instead_of_a_fixed_limit(
+    local: LocalFacilitator, chain: Chain
+) -> None:
+    factory = chain.w3.eth.contract(abi=BURNER_ABI, bytecode=BURNER_BYTECODE)
+    burner = chain.send(factory.constructor(), what="deploy the burner")["contractAddress"]
+    assert burner is not None
+    signer = local.signer
+    tx_hash = signer.write_contract(burner, BURNER_ABI, "fill", 20)
+    receipt = signer.wait_for_transaction_receipt(tx_hash)
+    assert receipt.status == 1
+    used = chain.w3.eth.get_transaction_receipt(HexStr(tx_hash))["gasUsed"]
+    assert used > 20 * SLOT_GAS > OLD_SETTLE_GAS_LIMIT
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Wait for what the sender's threads do (nothing on this loop to wait on)."""
+    async with asyncio.timeout(10):
+        while not condition():  # noqa: ASYNC110
+            await asyncio.sleep(0.02)
