@@ -1,0 +1,135 @@
+"""Attacks on selling by voucher (x402 ``batch-settlement``), against the live runtime on
+anvil: payloads the hire route must refuse, claims one payer must not be able to stop,
+and replicas that must not undo each other's work."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+from typing import Any
+
+import httpx
+import pytest
+from x402 import x402Client
+from x402.http import decode_payment_required_header, encode_payment_signature_header
+from x402.http.clients.httpx import x402AsyncTransport
+from x402.mechanisms.evm import EthAccountSigner
+from x402.mechanisms.evm.batch_settlement.client.config import BatchSettlementEvmSchemeOptions
+from x402.mechanisms.evm.batch_settlement.client.scheme import BatchSettlementEvmScheme
+from x402.mechanisms.evm.batch_settlement.client.voucher import sign_voucher
+from x402.schemas import PaymentPayload, PaymentRequired, PaymentRequirements
+
+import agents.runtime.skills
+import agents.runtime.vouchers
+from contracts import artifacts
+from contracts.accounts import dev_account
+from contracts.client import Chain
+from contracts.escrow import ESCROW_ADDRESS
+from tests.support.live_server import LiveServer
+
+pytestmark = pytest.mark.anyio
+
+HEADLINE = "/agents/scribe/skills/headline"
+PRICE = 10_000
+
+
+def stock_client(index: int, url: str, deposit_calls: int = 20) -> httpx.AsyncClient:
+    """x402's own client: deposits ``deposit_calls`` prices into a fresh channel, then
+    pays each call by voucher."""
+    client = x402Client()
+    options = BatchSettlementEvmSchemeOptions(
+        deposit_strategy=lambda context: str(
+            deposit_calls * int(context.payment_requirements.amount)
+        ),
+        salt="0x" + secrets.token_hex(32),
+    )
+    client.register("eip155:*", BatchSettlementEvmScheme(EthAccountSigner(dev_account(index)), options))
+    client.set_spend_controls(False)
+    return httpx.AsyncClient(transport=x402AsyncTransport(client), base_url=url, timeout=60)
+
+
+def usdc_balance(live: LiveServer, address: str) -> int:
+    token = live.runtime.chain.contract("MockUSDC", live.runtime.payments.token.address)
+    return int(token.functions.balanceOf(address).call())
+
+
+async def voucher_requirements(url: str) -> tuple[PaymentRequired, PaymentRequirements]:
+    async with httpx.AsyncClient(base_url=url) as plain:
+        answer = await plain.post(HEADLINE, json={"input": "price?"})
+    required = decode_payment_required_header(answer.headers["PAYMENT-REQUIRED"])
+    assert isinstance(required, PaymentRequired)
+    return required, required.accepts[0]
+
+
+def stored_payload(live: LiveServer, task_id: str) -> dict[str, Any]:
+    task = live.runtime.task(task_id)
+    assert task is not None
+    payload: dict[str, Any] = json.loads(task.payment)["payload"]
+    return payload
+
+
+def counting_model(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every input the model ran on, in order."""
+    runs: list[str] = []
+    real = agents.runtime.skills.arun_skill
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        runs.append(args[3])
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(agents.runtime.vouchers, "arun_skill", counted)
+    return runs
+
+
+def escrow(chain: Chain) -> Any:
+    return chain.w3.eth.contract(ESCROW_ADDRESS, abi=artifacts.load("BatchSettlement").abi)
+
+
+def config_tuple(config: dict[str, Any]) -> tuple[Any, ...]:
+    return (
+        config["payer"],
+        config["payerAuthorizer"],
+        config["receiver"],
+        config["receiverAuthorizer"],
+        config["token"],
+        int(config["withdrawDelay"]),
+        bytes.fromhex(config["salt"][2:]),
+    )
+
+
+async def test_a_refund_payload_buys_no_work(
+    live: LiveServer, chain: Chain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """x402's cooperative refund payload (type ``refund``: the channel's config and a
+    voucher for what was already charged) is no payment for a call. Sent to the hire
+    route it must not run the model, and the runtime must not hand the deposit back on
+    the way (a free call for every refund)."""
+    payer = dev_account(9)
+    runs = counting_model(monkeypatch)
+    async with stock_client(9, live.url) as customer:
+        first = await customer.post(HEADLINE, json={"input": "paid"})
+    assert first.status_code == 200, first.text
+    paid = stored_payload(live, first.json()["receipt"]["task_id"])
+    payer_before = usdc_balance(live, payer.address)
+
+    required, requirements = await voucher_requirements(live.url)
+    channel_id = paid["voucher"]["channelId"]
+    # A voucher for what the channel was already charged: nothing new.
+    voucher = sign_voucher(EthAccountSigner(payer), channel_id, PRICE, requirements.network)
+    refund = PaymentPayload(
+        x402_version=2,
+        accepted=requirements,
+        payload={
+            "type": "refund",
+            "channelConfig": paid["channelConfig"],
+            "voucher": voucher.to_dict(),
+        },
+    )
+    headers = {"PAYMENT-SIGNATURE": encode_payment_signature_header(refund)}
+    async with httpx.AsyncClient(base_url=live.url, timeout=60) as attacker:
+        answer = await attacker.post(HEADLINE, json={"input": "free work"}, headers=headers)
+
+    assert "free work" not in runs, "the model ran for a refund payload"
+    assert answer.status_code != 200, answer.text
+    assert usdc_balance(live, payer.address) == payer_before
