@@ -50,6 +50,7 @@ from x402.mechanisms.evm.batch_settlement.server.scheme import (
     BatchSettlementEvmSchemeServerConfig,
 )
 from x402.mechanisms.evm.batch_settlement.server.storage import Channel, ChannelStorage
+from x402.mechanisms.evm.batch_settlement.types import is_deposit_payload, is_voucher_payload
 from x402.schemas import (
     PaymentPayload,
     PaymentRequired,
@@ -211,8 +212,15 @@ class BatchSettlement:
 
         Raises:
             PaymentRejectedError: x402's reason (``channel_busy``, a cumulative amount
-                that does not follow the channel, a bad signature, too small a deposit).
+                that does not follow the channel, a bad signature, too small a deposit);
+                ``not_a_payment`` for a payload that pays for no call (x402's cooperative
+                ``refund``, which its server would verify, and settle by handing the
+                deposit back).
         """
+        if not (is_voucher_payload(payload.payload) or is_deposit_payload(payload.payload)):
+            raise PaymentRejectedError(
+                "not_a_payment", "only a voucher or a deposit with its voucher pays for a call"
+            )
         server, scheme = self._server(requirements.pay_to)
         _distrust_withdrawing(scheme.get_storage(), payload)
         try:
