@@ -133,3 +133,19 @@ async def test_a_refund_payload_buys_no_work(
     assert "free work" not in runs, "the model ran for a refund payload"
     assert answer.status_code != 200, answer.text
     assert usdc_balance(live, payer.address) == payer_before
+
+
+async def test_claims_of_many_channels_land(live: LiveServer, chain: Chain) -> None:
+    """Twelve customers' channels owe the agent a call each: one claim round claims them
+    all and settles them into the treasury (a batch of twelve vouchers needs ~280k gas)."""
+    treasury = live.runtime.agent("scribe").addresses.treasury
+    before = usdc_balance(live, treasury)
+    for i in range(12):  # one payer, twelve channels (each client has its own salt)
+        async with stock_client(9, live.url, deposit_calls=2) as customer:
+            answer = await customer.post(HEADLINE, json={"input": f"customer {i}"})
+        assert answer.status_code == 200, answer.text
+
+    rounds = await asyncio.to_thread(live.runtime.claim_vouchers)
+
+    assert sum(r.vouchers for r in rounds) == 12
+    assert usdc_balance(live, treasury) == before + 12 * PRICE
