@@ -18,6 +18,7 @@ from web3 import Web3
 from x402 import x402FacilitatorSync
 from x402.http import FacilitatorConfig, HTTPFacilitatorClient
 from x402.mechanisms.evm import FacilitatorWeb3Signer
+from x402.mechanisms.evm.batch_settlement import BATCH_SETTLEMENT_ADDRESS
 from x402.mechanisms.evm.batch_settlement.facilitator.scheme import BatchSettlementEvmFacilitator
 from x402.mechanisms.evm.exact import ExactEvmFacilitatorScheme, ExactEvmSchemeConfig
 from x402.schemas import PaymentPayload, PaymentRequirements, SettleResponse, VerifyResponse
@@ -30,6 +31,9 @@ __all__ = ["Facilitator", "LocalFacilitator", "RemoteFacilitator", "open_facilit
 
 _CONFIRMATION_TIMEOUT = 30.0
 _SETTLE_GAS_LIMIT = 200_000
+_ESCROW = Web3.to_checksum_address(BATCH_SETTLEMENT_ADDRESS)
+_GAS_MARGIN = 1.25
+"""Head room over the escrow call's estimate (state can move between estimate and block)."""
 
 
 class Facilitator(Protocol):
@@ -78,6 +82,9 @@ class _OperatorSigner(FacilitatorWeb3Signer):
       every send takes the account's :func:`~contracts.client.sender_lock`, so no two
       threads pick the same nonce.
     - Contracts are built once per address and ABI (see :class:`_ContractCache`).
+    - Calls of the batch-settlement escrow get the gas they need, estimated: a claim
+      grows by ~25k gas per voucher, so x402's fixed limit (ours: 200k, enough for one
+      ``exact`` transfer) made every claim of eight vouchers or more revert.
     """
 
     def __init__(self, **kwargs: Any) -> None:
@@ -85,14 +92,27 @@ class _OperatorSigner(FacilitatorWeb3Signer):
         eth = self._w3.eth
         eth.contract = _ContractCache(eth.contract)  # type: ignore[method-assign,assignment]
         self._send_lock = sender_lock(self.address)
+        self._fixed_gas = self._gas_limit
 
-    def write_contract(self, *args: Any, **kwargs: Any) -> str:
+    def write_contract(
+        self, address: str, abi: Any, function_name: str, *args: Any, **kwargs: Any
+    ) -> str:
+        gas = self._fixed_gas
+        if Web3.to_checksum_address(address) == _ESCROW:
+            # Estimated before the lock (no nonce needed); a call that would revert
+            # raises here, before the operator pays for it.
+            contract = self._w3.eth.contract(address=Web3.to_checksum_address(address), abi=abi)
+            call = getattr(contract.functions, function_name)(*args)
+            gas = int(call.estimate_gas({"from": self.address}) * _GAS_MARGIN)
         with self._send_lock:
+            self._gas_limit = gas  # read by the send below, under the same lock
             try:
-                sent: str = super().write_contract(*args, **kwargs)
+                sent: str = super().write_contract(address, abi, function_name, *args, **kwargs)
             except BaseException:
                 self._forget_nonce()
                 raise
+            finally:
+                self._gas_limit = self._fixed_gas
         return sent
 
     def send_transaction(self, *args: Any, **kwargs: Any) -> str:
