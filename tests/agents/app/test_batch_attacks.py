@@ -24,6 +24,7 @@ import agents.runtime.skills
 import agents.runtime.vouchers
 from contracts import artifacts
 from contracts.accounts import dev_account
+from contracts.chain import advance_time
 from contracts.client import Chain
 from contracts.escrow import ESCROW_ADDRESS
 from tests.support.live_server import LiveServer
@@ -44,7 +45,8 @@ def stock_client(index: int, url: str, deposit_calls: int = 20) -> httpx.AsyncCl
         ),
         salt="0x" + secrets.token_hex(32),
     )
-    client.register("eip155:*", BatchSettlementEvmScheme(EthAccountSigner(dev_account(index)), options))
+    scheme = BatchSettlementEvmScheme(EthAccountSigner(dev_account(index)), options)
+    client.register("eip155:*", scheme)
     client.set_spend_controls(False)
     return httpx.AsyncClient(transport=x402AsyncTransport(client), base_url=url, timeout=60)
 
@@ -113,7 +115,7 @@ async def test_a_refund_payload_buys_no_work(
     paid = stored_payload(live, first.json()["receipt"]["task_id"])
     payer_before = usdc_balance(live, payer.address)
 
-    required, requirements = await voucher_requirements(live.url)
+    _, requirements = await voucher_requirements(live.url)
     channel_id = paid["voucher"]["channelId"]
     # A voucher for what the channel was already charged: nothing new.
     voucher = sign_voucher(EthAccountSigner(payer), channel_id, PRICE, requirements.network)
@@ -149,3 +151,76 @@ async def test_claims_of_many_channels_land(live: LiveServer, chain: Chain) -> N
 
     assert sum(r.vouchers for r in rounds) == 12
     assert usdc_balance(live, treasury) == before + 12 * PRICE
+
+
+async def _withdraw_everything(live: LiveServer, chain: Chain, payer: int, task_id: str) -> None:
+    """The payer of ``task_id``'s channel asks for all its unclaimed escrow back."""
+    config = config_tuple(stored_payload(live, task_id)["channelConfig"])
+    available = (
+        escrow(chain)
+        .functions.channels(stored_payload(live, task_id)["voucher"]["channelId"])
+        .call()
+    )
+    Chain(chain.rpc_url, dev_account(payer)).send(
+        escrow(chain).functions.initiateWithdraw(config, available[0] - available[1])
+    )
+
+
+async def _finalize(live: LiveServer, chain: Chain, payer: int, task_id: str) -> None:
+    config = config_tuple(stored_payload(live, task_id)["channelConfig"])
+    Chain(chain.rpc_url, dev_account(payer)).send(escrow(chain).functions.finalizeWithdraw(config))
+
+
+async def test_one_unclaimable_channel_does_not_stop_the_claims_of_the_others(
+    live: LiveServer, chain: Chain
+) -> None:
+    """A bad day: the runtime was down longer than the withdrawal delay, and one payer
+    took its whole deposit back meanwhile, so its charged voucher can no longer be claimed
+    (the escrow reverts a claim above the channel's balance). The other payers' vouchers
+    must still be claimed: one bad row must not revert the batch, round after round,
+    until every other payer has withdrawn too."""
+    treasury = live.runtime.agent("scribe").addresses.treasury
+    before = usdc_balance(live, treasury)
+    async with stock_client(9, live.url) as leaver:
+        left = await leaver.post(HEADLINE, json={"input": "leaver"})
+    assert left.status_code == 200, left.text
+    async with stock_client(8, live.url) as honest:
+        for i in range(3):
+            paid = await honest.post(HEADLINE, json={"input": f"honest {i}"})
+            assert paid.status_code == 200, paid.text
+
+    await _withdraw_everything(live, chain, 9, left.json()["receipt"]["task_id"])
+    advance_time(chain.w3, live.settings.withdraw_delay + 1)
+    await _finalize(live, chain, 9, left.json()["receipt"]["task_id"])
+
+    for _ in range(2):  # and the next round alike
+        await asyncio.to_thread(live.runtime.claim_vouchers)
+    assert usdc_balance(live, treasury) == before + 3 * PRICE
+
+
+async def test_a_voucher_the_runtime_cannot_claim_before_the_withdrawal_lands_is_refused(
+    live: LiveServer, chain: Chain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The payer asks to withdraw everything, waits until the delay has all but passed,
+    pays one more call by voucher and finalizes the withdrawal at once: no claim can land
+    in between, so the call was free. A voucher on a channel whose withdrawal can land
+    before the runtime's next claim must be refused before the model runs."""
+    runs = counting_model(monkeypatch)
+    treasury = live.runtime.agent("scribe").addresses.treasury
+    before = usdc_balance(live, treasury)
+    async with stock_client(9, live.url) as customer:
+        first = await customer.post(HEADLINE, json={"input": "paid"})
+        assert first.status_code == 200, first.text
+        await asyncio.to_thread(live.runtime.claim_vouchers)  # the runtime claims on time
+        await _withdraw_everything(live, chain, 9, first.json()["receipt"]["task_id"])
+        advance_time(chain.w3, live.settings.withdraw_delay - 5)
+        last = await customer.post(HEADLINE, json={"input": "moments before"})
+    advance_time(chain.w3, 6)  # the delay is over: the payer finalizes at once
+    await _finalize(live, chain, 9, first.json()["receipt"]["task_id"])
+    await asyncio.to_thread(live.runtime.claim_vouchers)
+
+    if last.status_code == 200:  # then it must have been paid for
+        assert usdc_balance(live, treasury) == before + 2 * PRICE, "an unpaid result"
+    else:
+        assert last.status_code == 402, last.text
+        assert runs == ["paid"]
