@@ -24,6 +24,7 @@ Guarantees:
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 from typing import Any, Final
@@ -41,6 +42,7 @@ from x402.mechanisms.evm.batch_settlement.authorizer_signer import LocalAuthoriz
 from x402.mechanisms.evm.batch_settlement.server.channel_manager_common import (
     ChannelManagerConfigSync,
     ClaimOptions,
+    ClaimResult,
 )
 from x402.mechanisms.evm.batch_settlement.server.channel_manager_sync import (
     BatchSettlementChannelManagerSync,
@@ -71,6 +73,8 @@ __all__ = [
     "ClaimRound",
     "channel_of",
 ]
+
+log = logging.getLogger(__name__)
 
 BATCH_SCHEME: Final = SCHEME_BATCH_SETTLEMENT
 ESCROW_ADDRESS: Final = BATCH_SETTLEMENT_ADDRESS
@@ -107,6 +111,8 @@ class ClaimRound:
     vouchers: int
     claim_txs: tuple[str, ...]
     settle_tx: str | None
+    failed: tuple[str, ...] = ()
+    """Channels whose claim the escrow refused this round (tried again next round)."""
 
 
 def channel_of(payload: PaymentPayload) -> tuple[str, int]:
@@ -274,9 +280,15 @@ class BatchSettlement:
         """Claim every charged voucher paying ``treasury`` and settle the claimed money
         into it. Blocking: call from a worker thread.
 
+        A batch the escrow refuses (one channel whose claim reverts: its payer withdrew
+        what it owed, say) is split in halves until the channels that fail stand alone:
+        the others are claimed, and the round names the ones that failed (each is tried
+        again next round, alone after one split; a refusal is found by simulation, so it
+        costs no gas).
+
         Raises:
-            SettlementError: a claim or the settle failed; what was claimed stays
-                claimed and the next round settles it.
+            SettlementError: the settle failed; what was claimed stays claimed and the
+                next round settles it.
         """
         _, scheme = self._server(treasury)
         manager = BatchSettlementChannelManagerSync(
@@ -288,8 +300,16 @@ class BatchSettlement:
                 network=self.network,
             )
         )
+        owed = [
+            c
+            for c in scheme.get_storage().list()
+            if int(c.charged_cumulative_amount) > int(c.total_claimed)
+        ]
+        claims: list[ClaimResult] = []
+        failed: list[str] = []
+        for start in range(0, len(owed), MAX_CLAIMS_PER_TRANSACTION):
+            _claim_split(manager, owed[start : start + MAX_CLAIMS_PER_TRANSACTION], claims, failed)
         try:
-            claims = manager.claim(ClaimOptions(max_claims_per_batch=MAX_CLAIMS_PER_TRANSACTION))
             settle = manager.settle() if claims else None
         except Exception as exc:
             raise SettlementError(f"{type(exc).__name__}: {exc}") from exc
@@ -297,7 +317,32 @@ class BatchSettlement:
             vouchers=sum(c.vouchers for c in claims),
             claim_txs=tuple(c.transaction for c in claims),
             settle_tx=settle.transaction if settle else None,
+            failed=tuple(failed),
         )
+
+
+def _claim_split(
+    manager: BatchSettlementChannelManagerSync,
+    channels: list[Channel],
+    claims: list[ClaimResult],
+    failed: list[str],
+) -> None:
+    """Claim ``channels`` in one transaction, or each half apart if the escrow refuses."""
+    try:
+        claims += manager.claim(
+            ClaimOptions(
+                max_claims_per_batch=len(channels),
+                select_claim_channels=lambda _all, _context: channels,
+            )
+        )
+    except Exception as exc:
+        if len(channels) == 1:
+            failed.append(channels[0].channel_id)
+            log.warning("channel %s: claim refused: %s", channels[0].channel_id, exc)
+            return
+        middle = len(channels) // 2
+        _claim_split(manager, channels[:middle], claims, failed)
+        _claim_split(manager, channels[middle:], claims, failed)
 
 
 def _distrust_withdrawing(storage: ChannelStorage, payload: PaymentPayload) -> None:
