@@ -214,6 +214,8 @@ async def test_a_voucher_the_runtime_cannot_claim_before_the_withdrawal_lands_is
         await asyncio.to_thread(live.runtime.claim_vouchers)  # the runtime claims on time
         await _withdraw_everything(live, chain, 9, first.json()["receipt"]["task_id"])
         advance_time(chain.w3, live.settings.withdraw_delay - 5)
+        _age_channel_state(live, first.json()["receipt"]["task_id"])  # the wall clock too
+        await asyncio.sleep(1.1)  # the runtime reads the chain's clock once a second
         last = await customer.post(HEADLINE, json={"input": "moments before"})
     advance_time(chain.w3, 6)  # the delay is over: the payer finalizes at once
     await _finalize(live, chain, 9, first.json()["receipt"]["task_id"])
@@ -224,3 +226,22 @@ async def test_a_voucher_the_runtime_cannot_claim_before_the_withdrawal_lands_is
     else:
         assert last.status_code == 402, last.text
         assert runs == ["paid"]
+
+
+def _age_channel_state(live: LiveServer, task_id: str) -> None:
+    """Make the runtime's reading of a channel's on-chain state as old as x402's limit
+    (the chain's clock was moved forward; the wall clock passes alike in real life)."""
+    from x402.mechanisms.evm.batch_settlement.server.storage import Channel
+
+    channel_id = stored_payload(live, task_id)["voucher"]["channelId"]
+    treasury = live.runtime.agent("scribe").addresses.treasury
+    assert live.runtime.payments.batch is not None
+    store = live.runtime.payments.batch.channels(treasury)
+
+    def age(current: Channel | None) -> Channel | None:
+        assert current is not None
+        aged = current.copy()
+        aged.onchain_synced_at = 0
+        return aged
+
+    store.update_channel(channel_id, age)
