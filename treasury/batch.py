@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -143,6 +145,8 @@ class BatchSettlement:
         token_version: str,
         withdraw_delay: int,
         deposit_calls: int = 100,
+        claim_margin: int = 150,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.facilitator = facilitator
         self.engine = engine
@@ -155,6 +159,11 @@ class BatchSettlement:
         }
         self.withdraw_delay = withdraw_delay
         self.deposit_calls = deposit_calls
+        self.claim_margin = claim_margin
+        """Seconds before a payer's withdrawal can land from which its channel's vouchers
+        are refused: a charge needs a claim round to reach the chain before then."""
+        self.clock = clock
+        """The chain's clock (withdrawals land by block time)."""
         self._authorizer = LocalAuthorizerSigner(authorizer)
         self._servers: dict[str, tuple[x402ResourceServerSync, BatchSettlementEvmScheme]] = {}
         self._lock = threading.Lock()
@@ -236,6 +245,34 @@ class BatchSettlement:
         if not answer.is_valid:
             reason = answer.verify.invalid_reason or "invalid_payment"
             raise PaymentRejectedError(_reason(reason), answer.verify.invalid_message or reason)
+        try:
+            self._refuse_if_withdrawal_imminent(scheme.get_storage(), payload)
+        except BaseException:
+            self.release(payload, requirements)
+            raise
+
+    def _refuse_if_withdrawal_imminent(
+        self, storage: ChannelStorage, payload: PaymentPayload
+    ) -> None:
+        """A charge is money only once claimed, and the payer's withdrawal takes whatever is
+        unclaimed when it lands: refuse a voucher on a channel whose withdrawal may land
+        before the next claim round can (its state was read from the chain just now:
+        see :func:`_distrust_withdrawing`).
+
+        Raises:
+            PaymentRejectedError: ``withdrawal_imminent``.
+        """
+        channel_id, _ = channel_of(payload)
+        channel = storage.get(channel_id)
+        if channel is None or not channel.withdraw_requested_at:
+            return
+        lands_at = channel.withdraw_requested_at + channel.channel_config.withdraw_delay
+        if self.clock() >= lands_at - self.claim_margin:
+            raise PaymentRejectedError(
+                "withdrawal_imminent",
+                "the payer's withdrawal from this channel may land before the call could be "
+                "claimed; open a new channel",
+            )
 
     def charge(self, payload: PaymentPayload, requirements: PaymentRequirements) -> Charge:
         """Charge a verified call to its channel (a deposit is made on chain first).

@@ -164,6 +164,9 @@ class Runtime:
                 token.version,
                 settings.withdraw_delay,
                 settings.deposit_calls,
+                # a charge must reach the chain before the payer's withdrawal can: two
+                # claim rounds and a minute for the claim's transaction
+                claim_margin=int(2 * settings.claim_seconds) + 60,
             )
         payments = Payments(
             chain,
@@ -173,6 +176,8 @@ class Runtime:
             start_block=manifest.start_block,
             batch=batch,
         )
+        if batch is not None:
+            batch.clock = payments.chain_now
         return cls(settings, chain, manifest, TaskStore(engine), payments)
 
     @property
