@@ -26,12 +26,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from web3 import Web3
 from web3.exceptions import BlockNotFound
+from x402.mechanisms.evm.batch_settlement.server.storage import Channel
 from x402.schemas import PaymentPayload, PaymentRequirements
 
 from agents.core.errors import InvalidTransitionError, SettlementError, SettlementPendingError
@@ -62,7 +64,9 @@ async def recover(tasks: TaskStore, payments: Payments) -> list[Task]:
     done = {task.id for task in resolved}
     for task in await asyncio.to_thread(tasks.in_flight):
         if task.id not in done:  # a reopened task still pending was tried just now
-            resolved.append(await _resolve(tasks, payments, task))
+            moved = await _resolve(tasks, payments, task)
+            if moved.state is not task.state:  # a voucher call still served is left alone
+                resolved.append(moved)
     return resolved
 
 
@@ -114,10 +118,10 @@ def _paid_on_chain(payments: Payments, task: Task) -> bool:
 
 
 async def _resolve(tasks: TaskStore, payments: Payments, task: Task) -> Task:
-    if task.state is not TaskState.SUCCEEDED:
-        return await asyncio.to_thread(tasks.move, task.id, TaskState.FAILED, error=LOST_RESULT)
     if task.scheme == BATCH_SCHEME:
         return await asyncio.to_thread(_resolve_voucher, tasks, payments, task)
+    if task.state is not TaskState.SUCCEEDED:
+        return await asyncio.to_thread(tasks.move, task.id, TaskState.FAILED, error=LOST_RESULT)
     if await asyncio.to_thread(payments.is_used, task.payer, task.nonce):
         tx = await asyncio.to_thread(payments.settlement_of, task.payer, task.nonce)
         if tx is not None:
@@ -137,15 +141,55 @@ async def _resolve(tasks: TaskStore, payments: Payments, task: Task) -> Task:
 
 
 def _resolve_voucher(tasks: TaskStore, payments: Payments, task: Task) -> Task:
-    """A voucher task the runtime stopped between its result and its charge: settled if
-    its channel counted the voucher (the charge landed), else failed uncharged."""
+    """A voucher task left in flight: settled if its channel counted the voucher (the
+    charge landed), failed uncharged if not, and left alone while the call may still be
+    served.
+
+    The channel's reservation for the voucher is the call's lease: while it is live, the
+    replica serving the call (this one before a restart, or another, alive) may still
+    charge it, so the task stays as it is (the reconcile job looks again). An expired
+    reservation is cleared before the task is judged: both that and a charge are
+    compare-and-set writes naming the reservation, so a replica that outlived it can no
+    longer charge a call this one failed.
+    """
     channel_id, cumulative = channel_of(PaymentPayload.model_validate_json(task.payment))
-    pay_to = PaymentRequirements.model_validate_json(task.requirements).pay_to
-    channel = None if payments.batch is None else payments.batch.channels(pay_to).get(channel_id)
-    if channel is not None and int(channel.charged_cumulative_amount) >= cumulative:
-        reference = f"voucher:{channel_id}:{cumulative}"
-        return tasks.move(task.id, TaskState.SETTLED, settlement_tx=reference)
-    return tasks.move(task.id, TaskState.FAILED, error=UNCHARGED_VOUCHER)
+    channel = None
+    if payments.batch is not None:
+        pay_to = PaymentRequirements.model_validate_json(task.requirements).pay_to
+        now_ms = int(time.time() * 1000)
+
+        def clear_expired(current: Channel | None) -> Channel | None:
+            pending = None if current is None else current.pending_request
+            if current is None or pending is None or pending.expires_at > now_ms:
+                return current
+            if int(pending.signed_max_claimable) != cumulative:
+                return current
+            cleared = current.copy()
+            cleared.pending_request = None
+            return cleared
+
+        channel = payments.batch.channels(pay_to).update_channel(channel_id, clear_expired).channel
+    pending = None if channel is None else channel.pending_request
+    if (
+        pending is not None
+        and pending.expires_at > int(time.time() * 1000)
+        and int(pending.signed_max_claimable) == cumulative
+    ):
+        return task  # still being served
+    try:
+        if (
+            task.state is TaskState.SUCCEEDED
+            and channel is not None
+            and int(channel.charged_cumulative_amount) >= cumulative
+        ):
+            reference = f"voucher:{channel_id}:{cumulative}"
+            return tasks.move(task.id, TaskState.SETTLED, settlement_tx=reference)
+        error = UNCHARGED_VOUCHER if task.state is TaskState.SUCCEEDED else LOST_RESULT
+        return tasks.move(task.id, TaskState.FAILED, error=error)
+    except InvalidTransitionError:  # the replica serving it moved it meanwhile
+        moved = tasks.get(task.id)
+        assert moved is not None
+        return moved
 
 
 class ChainWatch:
@@ -214,6 +258,11 @@ async def reconcile(
     cutoff = datetime.now(UTC) - timedelta(seconds=older_than)
     for task in await asyncio.to_thread(tasks.in_flight):
         updated = task.updated_at if task.updated_at.tzinfo else task.updated_at.replace(tzinfo=UTC)
-        if task.state is TaskState.SUCCEEDED and updated < cutoff:
-            resolved.append(await _resolve(tasks, payments, task))
+        # A voucher call in any state: its channel's reservation tells whether it is still
+        # served (an ``exact`` call before its result has no such lease: start-up only).
+        voucher = task.scheme == BATCH_SCHEME
+        if (task.state is TaskState.SUCCEEDED or voucher) and updated < cutoff:
+            moved = await _resolve(tasks, payments, task)
+            if moved.state is not task.state:
+                resolved.append(moved)
     return resolved

@@ -14,6 +14,7 @@ with the channel's state (x402's corrective 402), never with another's result.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import uuid
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from x402.schemas import PaymentPayload, PaymentRequirements, SettleResponse
 
 from agents.core.errors import (
     AgentDaoError,
+    InvalidTransitionError,
     PaymentRejectedError,
     SettlementError,
     TaskFailedError,
@@ -121,7 +123,9 @@ def _fail(
     error: str,
 ) -> None:
     batch.release(payment, requirements)
-    tasks.move(task_id, TaskState.FAILED, error=error)
+    # Recovery may have failed it already (its reservation expired).
+    with contextlib.suppress(InvalidTransitionError):
+        tasks.move(task_id, TaskState.FAILED, error=error)
 
 
 def _charge(
@@ -136,11 +140,26 @@ def _charge(
     """Store the result, then charge the channel, then release the result: one worker-
     thread trip. A charge refused (the channel moved on) fails the task uncharged."""
     move = functools.partial(tasks.move, task_id)
-    move(TaskState.SUCCEEDED, source=TaskState.RUNNING, result=result, model=model)
+    try:
+        move(TaskState.SUCCEEDED, source=TaskState.RUNNING, result=result, model=model)
+    except InvalidTransitionError as exc:
+        # Recovery failed the call: it outlived its channel reservation, which recovery
+        # cleared, so it can no longer be charged.
+        batch.release(payment, requirements)
+        raise SettlementError("the call outlived its channel reservation", task_id) from exc
     try:
         charge = batch.charge(payment, requirements)
     except SettlementError as exc:
-        move(TaskState.SETTLE_FAILED, error=exc.reason)
+        # Recovery may have failed it meanwhile: uncharged either way.
+        with contextlib.suppress(InvalidTransitionError):
+            move(TaskState.SETTLE_FAILED, error=exc.reason)
         raise SettlementError(exc.reason, task_id) from exc
-    task = move(TaskState.SETTLED, settlement_tx=charge.reference)
+    try:
+        task = move(TaskState.SETTLED, settlement_tx=charge.reference)
+    except InvalidTransitionError:
+        # Recovery found the charge and settled the task first.
+        found = tasks.get(task_id)
+        if found is None or found.state is not TaskState.SETTLED:
+            raise
+        task = found
     return VoucherHire(task, charge.response)

@@ -128,3 +128,50 @@ async def test_the_reconcile_job_never_charges_a_call_it_failed(
         assert task.state is TaskState.SETTLED
     else:
         assert task.state is not TaskState.SETTLED
+
+
+async def test_a_call_that_outlived_its_reservation_is_failed_and_never_charged(
+    replicas: list[Runtime], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The replica serving a voucher call hangs past the channel's reservation (or died):
+    the reconcile job fails the call and frees the channel, and a late charge by the
+    serving replica then fails, so the customer is never charged for a failed call."""
+    from x402.mechanisms.evm.batch_settlement.server.storage import Channel
+
+    model_started, finish_model = asyncio.Event(), asyncio.Event()
+    real = agents.runtime.skills.arun_skill
+
+    async def hung(*args: Any, **kwargs: Any) -> Any:
+        model_started.set()
+        await finish_model.wait()
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(agents.runtime.vouchers, "arun_skill", hung)
+    serving = httpx.ASGITransport(app=create_app(replicas[0]), raise_app_exceptions=False)
+    assert replicas[0].payments.batch is not None
+    store = replicas[0].payments.batch.channels(replicas[0].agent("scribe").addresses.treasury)
+    async with customer(7, serving) as client:
+        call = asyncio.create_task(client.post(HEADLINE, json={"input": "hung"}))
+        await model_started.wait()
+        (channel,) = store.list()
+
+        def expire(current: Channel | None) -> Channel | None:
+            assert current is not None
+            assert current.pending_request is not None
+            aged = current.copy()
+            aged.pending_request = type(current.pending_request)(
+                current.pending_request.pending_id, current.pending_request.signed_max_claimable, 0
+            )
+            return aged
+
+        store.update_channel(channel.channel_id, expire)  # the reservation's time is up
+        other = replicas[1]
+        (failed,) = await reconcile(other.tasks, other.payments, older_than=0)
+        assert failed.state is TaskState.FAILED
+        finish_model.set()
+        answer = await call
+
+    assert answer.status_code == 402, answer.text
+    (task,) = replicas[0].tasks.list(limit=5)
+    assert task.state is TaskState.FAILED
+    assert all(int(c.charged_cumulative_amount) == 0 for c in store.list())
