@@ -175,3 +175,36 @@ async def test_a_call_that_outlived_its_reservation_is_failed_and_never_charged(
     (task,) = replicas[0].tasks.list(limit=5)
     assert task.state is TaskState.FAILED
     assert all(int(c.charged_cumulative_amount) == 0 for c in store.list())
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="open: an exact task has no owner or lease, so start-up recovery cannot tell a "
+    "live replica's call from a dead one's (fix: tasks owned by a replica lease)",
+)
+async def test_a_replica_that_starts_leaves_an_exact_call_another_replica_serves_alone(
+    replicas: list[Runtime], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same for a call paid by one ``exact`` transfer: replica 1's start-up recovery
+    fails the task replica 0 is running the model for, and replica 0's customer gets a
+    500 for work that was done (and the agent is not paid for it)."""
+    import agents.runtime.hiring
+    from tests.support.customers import paying_client
+
+    model_started, finish_model = asyncio.Event(), asyncio.Event()
+    real = agents.runtime.skills.arun_skill
+
+    async def slow(*args: Any, **kwargs: Any) -> Any:
+        model_started.set()
+        await finish_model.wait()
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(agents.runtime.hiring, "arun_skill", slow)
+    serving = httpx.ASGITransport(app=create_app(replicas[0]), raise_app_exceptions=False)
+    async with paying_client(6, serving, BASE) as client:
+        call = asyncio.create_task(client.post(HEADLINE, json={"input": "long work"}))
+        await model_started.wait()
+        await replicas[1].start()
+        finish_model.set()
+        answer = await call
+    assert answer.status_code == 200, answer.text
