@@ -25,6 +25,7 @@ Guarantees:
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -117,6 +118,9 @@ class ClaimRound:
     """Channels whose claim the escrow refused this round (tried again next round)."""
 
 
+_CHANNEL_ID = re.compile(r"^0x[0-9a-fA-F]{64}$")
+
+
 def channel_of(payload: PaymentPayload) -> tuple[str, int]:
     """The channel id and voucher amount of a batch-settlement payment.
 
@@ -125,7 +129,12 @@ def channel_of(payload: PaymentPayload) -> tuple[str, int]:
     """
     try:
         voucher = payload.payload["voucher"]
-        return str(voucher["channelId"]).lower(), int(voucher["maxClaimableAmount"])
+        channel_id, amount = voucher["channelId"], voucher["maxClaimableAmount"]
+        if not isinstance(channel_id, str) or not _CHANNEL_ID.match(channel_id):
+            raise ValueError("a channel id is 32 bytes of hex")
+        if isinstance(amount, bool) or not isinstance(amount, int | str):
+            raise ValueError("an amount is an integer")
+        return channel_id.lower(), int(amount)
     except (KeyError, TypeError, ValueError) as exc:
         raise PaymentRejectedError("malformed_payment", "no voucher in the payment") from exc
 
@@ -402,7 +411,10 @@ def _distrust_withdrawing(storage: ChannelStorage, payload: PaymentPayload) -> N
         following.onchain_synced_at = None
         return following
 
-    storage.update_channel(channel_id, forget_sync)
+    try:
+        storage.update_channel(channel_id, forget_sync)
+    except ValueError:
+        return  # another receiver's channel: x402's checks refuse the voucher
 
 
 def _reason(raw: Any) -> str:
