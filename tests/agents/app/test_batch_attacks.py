@@ -245,3 +245,55 @@ def _age_channel_state(live: LiveServer, task_id: str) -> None:
         return aged
 
     store.update_channel(channel_id, age)
+
+
+async def test_a_channel_the_database_lost_is_not_charged_below_its_claims(
+    live: LiveServer, chain: Chain
+) -> None:
+    """The runtime's database lost a channel's row (restored from a backup, a failover
+    that dropped the last commits) after its vouchers were claimed on chain. x402 then
+    takes the next voucher's amount minus the price as what the channel was charged, so
+    a payer signing one unit above the claimed total gets a call for one unit. The base
+    must not be below what the chain already claimed."""
+    from sqlmodel import Session, delete
+
+    from treasury.channels import ChannelRecord
+
+    treasury = live.runtime.agent("scribe").addresses.treasury
+    async with stock_client(9, live.url) as customer:
+        for i in range(3):
+            paid = await customer.post(HEADLINE, json={"input": f"call {i}"})
+            assert paid.status_code == 200, paid.text
+    await asyncio.to_thread(live.runtime.claim_vouchers)
+    before = usdc_balance(live, treasury)
+    payload = stored_payload(live, paid.json()["receipt"]["task_id"])
+    with Session(live.runtime.tasks.engine) as session:  # the row is gone
+        session.exec(delete(ChannelRecord))
+        session.commit()
+
+    _, requirements = await voucher_requirements(live.url)
+    one_unit_more = 3 * PRICE + 1
+    voucher = sign_voucher(
+        EthAccountSigner(dev_account(9)),
+        payload["voucher"]["channelId"],
+        one_unit_more,
+        requirements.network,
+    )
+    cheap = PaymentPayload(
+        x402_version=2,
+        accepted=requirements,
+        payload={
+            "type": "voucher",
+            "channelConfig": payload["channelConfig"],
+            "voucher": voucher.to_dict(),
+        },
+    )
+    headers = {"PAYMENT-SIGNATURE": encode_payment_signature_header(cheap)}
+    async with httpx.AsyncClient(base_url=live.url, timeout=60) as attacker:
+        answer = await attacker.post(HEADLINE, json={"input": "one unit"}, headers=headers)
+    await asyncio.to_thread(live.runtime.claim_vouchers)
+
+    if answer.status_code == 200:
+        assert usdc_balance(live, treasury) >= before + PRICE, "a call for one unit"
+    else:
+        assert answer.status_code == 402, answer.text
