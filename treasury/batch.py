@@ -255,25 +255,50 @@ class BatchSettlement:
             reason = answer.verify.invalid_reason or "invalid_payment"
             raise PaymentRejectedError(_reason(reason), answer.verify.invalid_message or reason)
         try:
-            self._refuse_if_withdrawal_imminent(scheme.get_storage(), payload)
+            self._refuse_unclaimable(scheme.get_storage(), payload)
         except BaseException:
             self.release(payload, requirements)
             raise
 
-    def _refuse_if_withdrawal_imminent(
-        self, storage: ChannelStorage, payload: PaymentPayload
-    ) -> None:
-        """A charge is money only once claimed, and the payer's withdrawal takes whatever is
-        unclaimed when it lands: refuse a voucher on a channel whose withdrawal may land
-        before the next claim round can (its state was read from the chain just now:
-        see :func:`_distrust_withdrawing`).
+    def _refuse_unclaimable(self, storage: ChannelStorage, payload: PaymentPayload) -> None:
+        """Refuse a reserved voucher whose charge could not all be claimed.
+
+        - A channel the database did not know (a lost row): x402 takes the voucher's
+          amount minus the price as what it was charged, which may be below what the
+          chain already claimed (read just now); the difference would be a call paid
+          for by nothing.
+        - A charge is money only once claimed, and the payer's withdrawal takes whatever
+          is unclaimed when it lands: a channel whose withdrawal may land before the next
+          claim round can (its state was read from the chain just now: see
+          :func:`_distrust_withdrawing`).
 
         Raises:
-            PaymentRejectedError: ``withdrawal_imminent``.
+            PaymentRejectedError: ``cumulative_amount_below_claimed``,
+                ``withdrawal_imminent``.
         """
         channel_id, _ = channel_of(payload)
         channel = storage.get(channel_id)
-        if channel is None or not channel.withdraw_requested_at:
+        if channel is None:
+            return
+        if int(channel.charged_cumulative_amount) < int(channel.total_claimed):
+
+            def to_claimed(current: Channel | None) -> Channel | None:
+                if current is None or int(current.charged_cumulative_amount) >= int(
+                    current.total_claimed
+                ):
+                    return current
+                raised = current.copy()
+                raised.charged_cumulative_amount = current.total_claimed
+                return raised
+
+            # The chain's claims are the floor: the payer's next voucher follows them.
+            storage.update_channel(channel_id, to_claimed)
+            raise PaymentRejectedError(
+                "cumulative_amount_below_claimed",
+                f"the chain claimed {channel.total_claimed} of this channel already: a "
+                "voucher signs that plus the price at least",
+            )
+        if not channel.withdraw_requested_at:
             return
         lands_at = channel.withdraw_requested_at + channel.channel_config.withdraw_delay
         if self.clock() >= lands_at - self.claim_margin:

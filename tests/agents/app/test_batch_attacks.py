@@ -297,3 +297,20 @@ async def test_a_channel_the_database_lost_is_not_charged_below_its_claims(
         assert usdc_balance(live, treasury) >= before + PRICE, "a call for one unit"
     else:
         assert answer.status_code == 402, answer.text
+        # and the payer's next voucher, for the claimed total plus the price, is taken
+        fair = sign_voucher(
+            EthAccountSigner(dev_account(9)),
+            payload["voucher"]["channelId"],
+            4 * PRICE,
+            requirements.network,
+        )
+        headers = {
+            "PAYMENT-SIGNATURE": encode_payment_signature_header(
+                cheap.model_copy(update={"payload": cheap.payload | {"voucher": fair.to_dict()}})
+            )
+        }
+        async with httpx.AsyncClient(base_url=live.url, timeout=60) as payer:
+            again = await payer.post(HEADLINE, json={"input": "fair"}, headers=headers)
+        assert again.status_code == 200, again.text
+        await asyncio.to_thread(live.runtime.claim_vouchers)
+        assert usdc_balance(live, treasury) == before + PRICE
