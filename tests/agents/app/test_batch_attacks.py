@@ -314,3 +314,21 @@ async def test_a_channel_the_database_lost_is_not_charged_below_its_claims(
         assert again.status_code == 200, again.text
         await asyncio.to_thread(live.runtime.claim_vouchers)
         assert usdc_balance(live, treasury) == before + PRICE
+
+
+async def test_a_deposit_below_the_smallest_asked_for_is_refused(
+    live: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The 402 asks for a deposit of ``deposit_calls`` prices (``extra.minDeposit``), since
+    every deposit is a transaction the operator pays ~137k gas for (a new channel, and a
+    claim row later). A customer depositing one price per call, in a new channel each
+    time, makes the operator pay a deposit's gas for every call and fills the database
+    with channels: the smallest deposit must be enforced, not only hinted."""
+    runs = counting_model(monkeypatch)
+    _, requirements = await voucher_requirements(live.url)
+    assert requirements.extra is not None
+    assert int(requirements.extra["minDeposit"]) == live.settings.deposit_calls * PRICE
+    async with stock_client(9, live.url, deposit_calls=1) as cheap:
+        answer = await cheap.post(HEADLINE, json={"input": "one price deposited"})
+    assert answer.status_code == 402, answer.text
+    assert runs == []
