@@ -188,6 +188,9 @@ class BatchSettlement:
                         storage=ChannelStore(self.engine, receiver),
                         receiver_authorizer_signer=self._authorizer,
                         withdraw_delay=self.withdraw_delay,
+                        # Every deposit is a transaction the operator pays for: the
+                        # smallest asked for (``extra.minDeposit``) is a floor, not a hint.
+                        enforce_min_deposit=True,
                     ),
                 )
                 server = x402ResourceServerSync(self.facilitator)
@@ -251,6 +254,11 @@ class BatchSettlement:
             answer = server.verify_payment(payload, requirements)
         except PaymentAbortedError as exc:
             raise PaymentRejectedError(_reason(exc.reason), exc.reason) from exc
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            # x402 reads some fields of the client's payload unchecked (a deposit's amount
+            # once the smallest deposit is enforced): a shape it did not foresee.
+            self.release(payload, requirements)
+            raise PaymentRejectedError("malformed_payment", f"{type(exc).__name__}") from exc
         if not answer.is_valid:
             reason = answer.verify.invalid_reason or "invalid_payment"
             raise PaymentRejectedError(_reason(reason), answer.verify.invalid_message or reason)

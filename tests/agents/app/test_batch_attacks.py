@@ -35,7 +35,7 @@ HEADLINE = "/agents/scribe/skills/headline"
 PRICE = 10_000
 
 
-def stock_client(index: int, url: str, deposit_calls: int = 20) -> httpx.AsyncClient:
+def stock_client(index: int, url: str, deposit_calls: int = 100) -> httpx.AsyncClient:
     """x402's own client: deposits ``deposit_calls`` prices into a fresh channel, then
     pays each call by voucher."""
     client = x402Client()
@@ -143,7 +143,7 @@ async def test_claims_of_many_channels_land(live: LiveServer, chain: Chain) -> N
     treasury = live.runtime.agent("scribe").addresses.treasury
     before = usdc_balance(live, treasury)
     for i in range(12):  # one payer, twelve channels (each client has its own salt)
-        async with stock_client(9, live.url, deposit_calls=2) as customer:
+        async with stock_client(9, live.url) as customer:
             answer = await customer.post(HEADLINE, json={"input": f"customer {i}"})
         assert answer.status_code == 200, answer.text
 
