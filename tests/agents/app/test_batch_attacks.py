@@ -332,3 +332,35 @@ async def test_a_deposit_below_the_smallest_asked_for_is_refused(
         answer = await cheap.post(HEADLINE, json={"input": "one price deposited"})
     assert answer.status_code == 402, answer.text
     assert runs == []
+
+
+async def test_money_claimed_but_not_settled_reaches_the_treasury_next_round(
+    live: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A claim round claims the vouchers, then its settle fails (a node hiccup, a kill -9
+    between the two transactions). "The next round settles it", says the claim job; but
+    the next round finds nothing left to claim and so settles nothing: the money stays in
+    the escrow until some other customer's voucher is claimed, maybe never."""
+    from x402.mechanisms.evm.batch_settlement.server.channel_manager_sync import (
+        BatchSettlementChannelManagerSync,
+    )
+
+    treasury = live.runtime.agent("scribe").addresses.treasury
+    before = usdc_balance(live, treasury)
+    async with stock_client(9, live.url) as customer:
+        paid = await customer.post(HEADLINE, json={"input": "paid"})
+    assert paid.status_code == 200, paid.text
+
+    real_settle = BatchSettlementChannelManagerSync.settle
+    failures = [RuntimeError("Settle failed: the node dropped the connection")]
+
+    def flaky_settle(self: BatchSettlementChannelManagerSync) -> Any:
+        if failures:
+            raise failures.pop()
+        return real_settle(self)
+
+    monkeypatch.setattr(BatchSettlementChannelManagerSync, "settle", flaky_settle)
+    await asyncio.to_thread(live.runtime.claim_vouchers)  # claimed; the settle failed
+    assert usdc_balance(live, treasury) == before
+    await asyncio.to_thread(live.runtime.claim_vouchers)  # the next round
+    assert usdc_balance(live, treasury) == before + PRICE
