@@ -41,6 +41,7 @@ from x402.mechanisms.evm.batch_settlement import (
     ERC3009_DEPOSIT_COLLECTOR_ADDRESS,
     SCHEME_BATCH_SETTLEMENT,
 )
+from x402.mechanisms.evm.batch_settlement.abi import BATCH_SETTLEMENT_ABI
 from x402.mechanisms.evm.batch_settlement.authorizer_signer import LocalAuthorizerSigner
 from x402.mechanisms.evm.batch_settlement.server.channel_manager_common import (
     ChannelManagerConfigSync,
@@ -156,6 +157,7 @@ class BatchSettlement:
         deposit_calls: int = 100,
         claim_margin: int = 150,
         clock: Callable[[], float] = time.time,
+        reader: Any = None,
     ) -> None:
         self.facilitator = facilitator
         self.engine = engine
@@ -173,6 +175,9 @@ class BatchSettlement:
         are refused: a charge needs a claim round to reach the chain before then."""
         self.clock = clock
         """The chain's clock (withdrawals land by block time)."""
+        self.reader = reader
+        """Reads the escrow (x402's facilitator signer): what a treasury was claimed but
+        not yet paid. None: a round settles only after claims of its own."""
         self._authorizer = LocalAuthorizerSigner(authorizer)
         self._servers: dict[str, tuple[x402ResourceServerSync, BatchSettlementEvmScheme]] = {}
         self._lock = threading.Lock()
@@ -389,7 +394,7 @@ class BatchSettlement:
         for start in range(0, len(owed), MAX_CLAIMS_PER_TRANSACTION):
             _claim_split(manager, owed[start : start + MAX_CLAIMS_PER_TRANSACTION], claims, failed)
         try:
-            settle = manager.settle() if claims else None
+            settle = manager.settle() if claims or self._unsettled(treasury) else None
         except Exception as exc:
             raise SettlementError(f"{type(exc).__name__}: {exc}") from exc
         return ClaimRound(
@@ -398,6 +403,20 @@ class BatchSettlement:
             settle_tx=settle.transaction if settle else None,
             failed=tuple(failed),
         )
+
+    def _unsettled(self, treasury: str) -> bool:
+        """True when the escrow holds money claimed for ``treasury`` and not yet settled
+        into it (a round whose settle failed after its claims landed)."""
+        if self.reader is None:
+            return False
+        claimed, settled = self.reader.read_contract(
+            ESCROW_ADDRESS,
+            BATCH_SETTLEMENT_ABI,
+            "receivers",
+            Web3.to_checksum_address(treasury),
+            self.token,
+        )
+        return int(claimed) > int(settled)
 
 
 def _claim_split(

@@ -167,6 +167,7 @@ class Runtime:
                 # a charge must reach the chain before the payer's withdrawal can: two
                 # claim rounds and a minute for the claim's transaction
                 claim_margin=int(2 * settings.claim_seconds) + 60,
+                reader=facilitator.signer,
             )
         payments = Payments(
             chain,
