@@ -13,7 +13,7 @@ import httpx
 import pytest
 from x402 import x402Client
 from x402.http import decode_payment_required_header, encode_payment_signature_header
-from x402.http.clients.httpx import x402AsyncTransport
+from x402.http.clients.httpx import PaymentError, x402AsyncTransport
 from x402.mechanisms.evm import EthAccountSigner
 from x402.mechanisms.evm.batch_settlement.client.config import BatchSettlementEvmSchemeOptions
 from x402.mechanisms.evm.batch_settlement.client.scheme import BatchSettlementEvmScheme
@@ -364,3 +364,51 @@ async def test_money_claimed_but_not_settled_reaches_the_treasury_next_round(
     assert usdc_balance(live, treasury) == before
     await asyncio.to_thread(live.runtime.claim_vouchers)  # the next round
     assert usdc_balance(live, treasury) == before + PRICE
+
+
+class _LosesOneAnswer(httpx.AsyncBaseTransport):
+    """Delivers requests, but loses the answer to the ``lose``-th paid one (the
+    connection drops after the server finished it)."""
+
+    def __init__(self, lose: int) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.paid = 0
+        self.lose = lose
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if "PAYMENT-SIGNATURE" in request.headers and response.status_code == 200:
+            self.paid += 1
+            if self.paid == self.lose:
+                await response.aread()
+                raise httpx.ReadError("connection reset", request=request)
+        return response
+
+
+async def test_a_call_whose_answer_was_lost_is_answered_when_sent_again_and_charged_once(
+    live: LiveServer,
+) -> None:
+    """The customer's connection drops after the runtime charged a call's voucher and
+    before the answer arrived, and the customer sends the call again with x402's own
+    client (whose channel state moves only on an answer, so it signs the same voucher).
+    It must get the answer it paid for, charged once, as a retried ``exact`` payment is;
+    and its client must not be stuck on the channel (a 402 it cannot resynchronise from)."""
+    treasury = live.runtime.agent("scribe").addresses.treasury
+    before = usdc_balance(live, treasury)
+    stock = x402Client()
+    options = BatchSettlementEvmSchemeOptions(salt="0x" + secrets.token_hex(32))
+    stock.register("eip155:*", BatchSettlementEvmScheme(EthAccountSigner(dev_account(9)), options))
+    stock.set_spend_controls(False)
+    transport = x402AsyncTransport(stock, transport=_LosesOneAnswer(lose=2))
+    async with httpx.AsyncClient(transport=transport, base_url=live.url, timeout=60) as client:
+        first = await client.post(HEADLINE, json={"input": "deposit"})
+        assert first.status_code == 200, first.text
+        with pytest.raises(PaymentError):  # x402's transport wraps the dropped connection
+            await client.post(HEADLINE, json={"input": "the work"})
+        again = await client.post(HEADLINE, json={"input": "the work"})
+        assert again.status_code == 200, again.text
+        after = await client.post(HEADLINE, json={"input": "more work"})
+        assert after.status_code == 200, after.text
+
+    await asyncio.to_thread(live.runtime.claim_vouchers)
+    assert usdc_balance(live, treasury) == before + 3 * PRICE  # three calls, three prices
