@@ -43,6 +43,10 @@ from x402.mechanisms.evm.batch_settlement import (
 )
 from x402.mechanisms.evm.batch_settlement.abi import BATCH_SETTLEMENT_ABI
 from x402.mechanisms.evm.batch_settlement.authorizer_signer import LocalAuthorizerSigner
+from x402.mechanisms.evm.batch_settlement.errors import (
+    ERR_CUMULATIVE_AMOUNT_BELOW_CLAIMED,
+    ERR_CUMULATIVE_AMOUNT_MISMATCH,
+)
 from x402.mechanisms.evm.batch_settlement.server.channel_manager_common import (
     ChannelManagerConfigSync,
     ClaimOptions,
@@ -79,6 +83,9 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+_RESYNC_CODES: Final = (ERR_CUMULATIVE_AMOUNT_MISMATCH, ERR_CUMULATIVE_AMOUNT_BELOW_CLAIMED)
+"""x402's refusals after which its client resynchronises its channel from the 402."""
 
 BATCH_SCHEME: Final = SCHEME_BATCH_SETTLEMENT
 ESCROW_ADDRESS: Final = BATCH_SETTLEMENT_ADDRESS
@@ -232,6 +239,13 @@ class BatchSettlement:
         """A 402 for ``accepts``; after a voucher whose amount did not follow the channel,
         x402's scheme adds the channel's state so the customer's client resynchronises."""
         server, _ = self._server(treasury)
+        # x402 (its server's enrichment, its client's recovery) reads the error as its code:
+        # a mismatch answered in words carries no channel state, and the stock client,
+        # unable to resynchronise, is stuck on its channel.
+        if payload is not None and error is not None:
+            for code in _RESYNC_CODES:
+                if code in error:
+                    error = code
         return server.create_payment_required_response(
             accepts, resource, error, payment_payload=payload
         )
@@ -286,8 +300,8 @@ class BatchSettlement:
           :func:`_distrust_withdrawing`).
 
         Raises:
-            PaymentRejectedError: ``cumulative_amount_below_claimed``,
-                ``withdrawal_imminent``.
+            PaymentRejectedError: x402's ``cumulative_below_claimed`` (so its client
+                resynchronises), ``withdrawal_imminent``.
         """
         channel_id, _ = channel_of(payload)
         channel = storage.get(channel_id)
@@ -307,7 +321,7 @@ class BatchSettlement:
             # The chain's claims are the floor: the payer's next voucher follows them.
             storage.update_channel(channel_id, to_claimed)
             raise PaymentRejectedError(
-                "cumulative_amount_below_claimed",
+                ERR_CUMULATIVE_AMOUNT_BELOW_CLAIMED,
                 f"the chain claimed {channel.total_claimed} of this channel already: a "
                 "voucher signs that plus the price at least",
             )

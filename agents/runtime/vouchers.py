@@ -6,9 +6,11 @@ channel uncharged (the customer's next voucher signs the same amount again). The
 charge is a database write; the money reaches the treasury when the runtime claims
 the channel's vouchers and settles them (:mod:`agents.runtime.claims`).
 
-Replays need no task lookup: a voucher must sign exactly the channel's charged amount
-plus the price, so one that was already charged no longer matches and is refused
-with the channel's state (x402's corrective 402), never with another's result.
+A voucher must sign exactly the channel's charged amount plus the price, so one that
+was already charged no longer matches: refused with the channel's state (x402's
+corrective 402), unless it is the customer's retry of the very call it paid (same
+voucher, skill and input, after a lost answer), which gets that call's answer again
+and is not charged twice.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import functools
 import uuid
 from dataclasses import dataclass
 
+from x402.mechanisms.evm.batch_settlement.errors import ERR_CUMULATIVE_AMOUNT_MISMATCH
 from x402.schemas import PaymentPayload, PaymentRequirements, SettleResponse
 
 from agents.core.errors import (
@@ -99,7 +102,19 @@ async def hire_by_voucher(
             batch.release(payment, requirements)
             raise
 
-    task = await asyncio.to_thread(verify_and_open)
+    try:
+        task = await asyncio.to_thread(verify_and_open)
+    except PaymentRejectedError as exc:
+        if exc.reason != ERR_CUMULATIVE_AMOUNT_MISMATCH:
+            raise
+        # Charged already? Then this is the customer's retry of a call whose answer it
+        # lost: the answer, not a second charge.
+        answered = await asyncio.to_thread(
+            _answered, tasks, payment, channel_id, cumulative, agent.name, skill.name, task_input
+        )
+        if answered is None:
+            raise
+        return answered
     try:
         chat_model = build_chat_model(live.model, float(live.temperature), runtime.model_settings)
         result = await arun_skill(chat_model, live.system_prompt, skill.instructions, task_input)
@@ -112,6 +127,56 @@ async def hire_by_voucher(
     return await asyncio.to_thread(
         _charge, batch, payment, requirements, tasks, task.id, result.text, result.model
     )
+
+
+def _answered(
+    tasks: TaskStore,
+    payment: PaymentPayload,
+    channel_id: str,
+    cumulative: int,
+    agent: str,
+    skill: str,
+    task_input: str,
+) -> VoucherHire | None:
+    """The settled call this very voucher paid, presented again for the same call and
+    input (the customer's retry after a lost answer), with x402's answer for its client;
+    None if there is none.
+
+    Only the same signed voucher, for the same skill and the same input, gets it: a
+    voucher's signature may be seen by others (a corrective 402 shows the channel's
+    latest), the input never leaves the customer and the runtime.
+    """
+    try:
+        payer = str(payment.payload["channelConfig"]["payer"])
+        signature = str(payment.payload["voucher"]["signature"]).lower()
+    except (KeyError, TypeError):
+        return None
+    for task in tasks.voucher_tasks(payer, channel_id, cumulative):
+        if task.state is not TaskState.SETTLED or (task.agent, task.skill, task.input) != (
+            agent,
+            skill,
+            task_input,
+        ):
+            continue
+        paid = PaymentPayload.model_validate_json(task.payment)
+        if str(paid.payload["voucher"].get("signature", "")).lower() != signature:
+            continue
+        settlement = SettleResponse(
+            success=True,
+            payer=payer.lower(),
+            transaction="",
+            network=paid.accepted.network,
+            amount="",
+            extra={
+                "channelState": {
+                    "channelId": channel_id,
+                    "chargedCumulativeAmount": str(cumulative),
+                },
+                "chargedAmount": str(task.amount),
+            },
+        )
+        return VoucherHire(task, settlement)
+    return None
 
 
 def _fail(
