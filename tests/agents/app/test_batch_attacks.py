@@ -412,3 +412,27 @@ async def test_a_call_whose_answer_was_lost_is_answered_when_sent_again_and_char
 
     await asyncio.to_thread(live.runtime.claim_vouchers)
     assert usdc_balance(live, treasury) == before + 3 * PRICE  # three calls, three prices
+
+
+async def test_claims_the_chain_lost_are_claimed_again(live: LiveServer, chain: Chain) -> None:
+    """The chain loses the blocks of a claim round (a reorg; the embedded node killed and
+    restarted from state saved a moment earlier). The database still says the vouchers
+    were claimed, so no later round claims them, and the payer may withdraw the money it
+    owes: the database claims a settlement the chain does not hold."""
+    treasury = live.runtime.agent("scribe").addresses.treasury
+    before = usdc_balance(live, treasury)
+    async with stock_client(9, live.url) as customer:
+        paid = await customer.post(HEADLINE, json={"input": "paid"})
+    assert paid.status_code == 200, paid.text
+    provider = chain.w3.provider
+    saved = provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
+    await asyncio.to_thread(live.runtime.claim_vouchers)
+    assert usdc_balance(live, treasury) == before + PRICE
+    provider.make_request("evm_revert", [saved])  # type: ignore[arg-type]
+    live.runtime.payments.facilitator.resync()  # as recovery does when blocks vanish
+    assert usdc_balance(live, treasury) == before  # the claim and settle are gone
+
+    for _ in range(2):  # the reconcile job notices, the next claim rounds run
+        await live.runtime.reconcile_settlements()
+        await asyncio.to_thread(live.runtime.claim_vouchers)
+    assert usdc_balance(live, treasury) == before + PRICE
