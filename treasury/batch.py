@@ -61,6 +61,8 @@ from x402.mechanisms.evm.batch_settlement.server.scheme import (
 )
 from x402.mechanisms.evm.batch_settlement.server.storage import Channel, ChannelStorage
 from x402.mechanisms.evm.batch_settlement.types import is_deposit_payload, is_voucher_payload
+from x402.mechanisms.evm.batch_settlement.utils import coerce_bytes32
+from x402.mechanisms.evm.multicall import MulticallCall, multicall
 from x402.schemas import (
     PaymentPayload,
     PaymentRequired,
@@ -90,6 +92,10 @@ _RESYNC_CODES: Final = (ERR_CUMULATIVE_AMOUNT_MISMATCH, ERR_CUMULATIVE_AMOUNT_BE
 BATCH_SCHEME: Final = SCHEME_BATCH_SETTLEMENT
 ESCROW_ADDRESS: Final = BATCH_SETTLEMENT_ADDRESS
 DEPOSIT_COLLECTOR_ADDRESS: Final = ERC3009_DEPOSIT_COLLECTOR_ADDRESS
+
+RECHECK_CLAIMS_MS: Final = 60 * 60 * 1000
+"""Each claim round re-reads from the chain the claimed totals of the channels used in
+the last hour (a chain loses its newest blocks); recovery at start re-reads them all."""
 
 MAX_CLAIMS_PER_TRANSACTION: Final = 64
 """Vouchers claimed in one transaction: each adds ~25k gas, so 64 stay far below a
@@ -398,10 +404,10 @@ class BatchSettlement:
                 network=self.network,
             )
         )
+        storage = scheme.get_storage()
+        self.resync_claimed(treasury, since_ms=int(time.time() * 1000) - RECHECK_CLAIMS_MS)
         owed = [
-            c
-            for c in scheme.get_storage().list()
-            if int(c.charged_cumulative_amount) > int(c.total_claimed)
+            c for c in storage.list() if int(c.charged_cumulative_amount) > int(c.total_claimed)
         ]
         claims: list[ClaimResult] = []
         failed: list[str] = []
@@ -417,6 +423,64 @@ class BatchSettlement:
             settle_tx=settle.transaction if settle else None,
             failed=tuple(failed),
         )
+
+    def resync_claimed(self, treasury: str, since_ms: int | None = None) -> int:
+        """Lower the claimed totals the database holds to what the chain holds, for the
+        channels paying ``treasury`` last used at or after ``since_ms`` (all if None), so
+        claims whose blocks the chain lost (a reorg, a node restarted from older state)
+        are claimed again. Returns how many channels were behind. Blocking.
+
+        One multicall per :data:`MAX_CLAIMS_PER_TRANSACTION` x 8 channels; a channel the
+        chain cannot answer for is left as it is.
+        """
+        if self.reader is None:
+            return 0
+        storage = self.channels(treasury)
+        claimed = [
+            c
+            for c in storage.list()
+            if int(c.total_claimed) > 0
+            and (since_ms is None or c.last_request_timestamp >= since_ms)
+        ]
+        behind = 0
+        chunk = MAX_CLAIMS_PER_TRANSACTION * 8
+        for start in range(0, len(claimed), chunk):
+            part = claimed[start : start + chunk]
+            results = multicall(
+                self.reader,
+                [
+                    MulticallCall(
+                        address=ESCROW_ADDRESS,
+                        abi=BATCH_SETTLEMENT_ABI,
+                        function_name="channels",
+                        args=(coerce_bytes32(c.channel_id),),
+                    )
+                    for c in part
+                ],
+            )
+            for channel, result in zip(part, results, strict=True):
+                if not result.success:
+                    continue
+                on_chain = int(result.result[1])
+                if on_chain >= int(channel.total_claimed):
+                    continue
+                behind += 1
+                log.warning(
+                    "channel %s: the chain holds claims up to %d, not %s; claiming again",
+                    channel.channel_id,
+                    on_chain,
+                    channel.total_claimed,
+                )
+
+                def lower(current: Channel | None, to: int = on_chain) -> Channel | None:
+                    if current is None or int(current.total_claimed) <= to:
+                        return current
+                    following = current.copy()
+                    following.total_claimed = str(to)
+                    return following
+
+                storage.update_channel(channel.channel_id, lower)
+        return behind
 
     def _unsettled(self, treasury: str) -> bool:
         """True when the escrow holds money claimed for ``treasury`` and not yet settled

@@ -264,6 +264,13 @@ class Runtime:
 
         for task in await recover(self.tasks, self.payments):
             log.info("recovered task %s (%s/%s): %s", task.id, task.agent, task.skill, task.state)
+        batch = self.payments.batch
+        if batch is not None:  # claims a chain restarted from older state no longer holds
+            for served in self.agents.values():
+                try:
+                    await asyncio.to_thread(batch.resync_claimed, served.addresses.treasury)
+                except Exception as exc:  # the claim rounds re-read recent channels anyway
+                    log.warning("%s: claimed totals not re-read: %s", served.name, exc)
         # Before serving: a version executed while the runtime was down is live at once.
         await asyncio.to_thread(self.sync_configs)
 
