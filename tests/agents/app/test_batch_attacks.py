@@ -436,3 +436,41 @@ async def test_claims_the_chain_lost_are_claimed_again(live: LiveServer, chain: 
         await live.runtime.reconcile_settlements()
         await asyncio.to_thread(live.runtime.claim_vouchers)
     assert usdc_balance(live, treasury) == before + PRICE
+
+
+async def test_a_call_whose_model_outlasts_the_withdrawal_window_is_not_charged_unclaimably(
+    live: LiveServer, chain: Chain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The voucher arrives just before the withdrawal window closes (so it is taken), and
+    the model (an agent loop with tools) runs long enough that the payer's withdrawal can
+    land before any claim round after the charge: the charge must be refused (the result
+    withheld), not recorded as money nobody can claim."""
+    treasury = live.runtime.agent("scribe").addresses.treasury
+    before = usdc_balance(live, treasury)
+    real = agents.runtime.skills.arun_skill
+    margin = 2 * int(live.settings.claim_seconds) + 60
+
+    async def long_agent_loop(*args: Any, **kwargs: Any) -> Any:
+        if args[3] == "long work":
+            advance_time(chain.w3, margin)  # the model runs this long (chain time)
+            await asyncio.sleep(1.1)  # and the runtime's chain clock catches up
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(agents.runtime.vouchers, "arun_skill", long_agent_loop)
+    async with stock_client(9, live.url) as customer:
+        first = await customer.post(HEADLINE, json={"input": "paid"})
+        assert first.status_code == 200, first.text
+        await asyncio.to_thread(live.runtime.claim_vouchers)
+        await _withdraw_everything(live, chain, 9, first.json()["receipt"]["task_id"])
+        advance_time(chain.w3, live.settings.withdraw_delay - margin - 20)
+        _age_channel_state(live, first.json()["receipt"]["task_id"])
+        await asyncio.sleep(1.1)
+        last = await customer.post(HEADLINE, json={"input": "long work"})
+    advance_time(chain.w3, 30)  # the delay is over: the payer finalizes at once
+    await _finalize(live, chain, 9, first.json()["receipt"]["task_id"])
+    await asyncio.to_thread(live.runtime.claim_vouchers)
+
+    if last.status_code == 200:
+        assert usdc_balance(live, treasury) == before + 2 * PRICE, "an unpaid result"
+    else:
+        assert last.status_code == 402, last.text
