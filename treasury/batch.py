@@ -288,12 +288,14 @@ class BatchSettlement:
             reason = answer.verify.invalid_reason or "invalid_payment"
             raise PaymentRejectedError(_reason(reason), answer.verify.invalid_message or reason)
         try:
-            self._refuse_unclaimable(scheme.get_storage(), payload)
+            self._refuse_unclaimable(scheme, payload)
         except BaseException:
             self.release(payload, requirements)
             raise
 
-    def _refuse_unclaimable(self, storage: ChannelStorage, payload: PaymentPayload) -> None:
+    def _refuse_unclaimable(
+        self, scheme: BatchSettlementEvmScheme, payload: PaymentPayload
+    ) -> None:
         """Refuse a reserved voucher whose charge could not all be claimed.
 
         - A channel the database did not know (a lost row): x402 takes the voucher's
@@ -309,10 +311,11 @@ class BatchSettlement:
             PaymentRejectedError: x402's ``cumulative_below_claimed`` (so its client
                 resynchronises), ``withdrawal_imminent``.
         """
-        channel_id, _ = channel_of(payload)
-        channel = storage.get(channel_id)
+        channel = _reserved(scheme, payload)
         if channel is None:
             return
+        storage = scheme.get_storage()
+        channel_id = channel.channel_id
         if int(channel.charged_cumulative_amount) < int(channel.total_claimed):
 
             def to_claimed(current: Channel | None) -> Channel | None:
@@ -331,15 +334,20 @@ class BatchSettlement:
                 f"the chain claimed {channel.total_claimed} of this channel already: a "
                 "voucher signs that plus the price at least",
             )
-        if not channel.withdraw_requested_at:
-            return
-        lands_at = channel.withdraw_requested_at + channel.channel_config.withdraw_delay
-        if self.clock() >= lands_at - self.claim_margin:
+        if self._withdrawal_imminent(channel):
             raise PaymentRejectedError(
                 "withdrawal_imminent",
                 "the payer's withdrawal from this channel may land before the call could be "
                 "claimed; open a new channel",
             )
+
+    def _withdrawal_imminent(self, channel: Channel) -> bool:
+        """True when the payer's pending withdrawal may land (by chain time) before a
+        claim round after now could."""
+        if not channel.withdraw_requested_at:
+            return False
+        lands_at = channel.withdraw_requested_at + channel.channel_config.withdraw_delay
+        return self.clock() >= lands_at - self.claim_margin
 
     def charge(self, payload: PaymentPayload, requirements: PaymentRequirements) -> Charge:
         """Charge a verified call to its channel (a deposit is made on chain first).
@@ -347,10 +355,17 @@ class BatchSettlement:
         Blocking: call from a worker thread.
 
         Raises:
-            SettlementError: the channel moved on (another replica charged it) or the
-                deposit failed; nothing charged.
+            SettlementError: the channel moved on (another replica charged it), the
+                deposit failed, or the payer's withdrawal may now land before the charge
+                could be claimed (``withdrawal_imminent``); nothing charged.
         """
-        server, _ = self._server(requirements.pay_to)
+        server, scheme = self._server(requirements.pay_to)
+        channel = _reserved(scheme, payload)
+        if channel is not None and self._withdrawal_imminent(channel):
+            # The call outlasted the margin it was taken with (a long model run): charged
+            # now, it could not be claimed before the payer's withdrawal lands.
+            self.release(payload, requirements)
+            raise SettlementError("withdrawal_imminent")
         try:
             response: SettleResponse = server.settle_payment(payload, requirements)
         except PaymentAbortedError as exc:
@@ -519,6 +534,16 @@ def _claim_split(
         middle = len(channels) // 2
         _claim_split(manager, channels[:middle], claims, failed)
         _claim_split(manager, channels[middle:], claims, failed)
+
+
+def _reserved(scheme: BatchSettlementEvmScheme, payload: PaymentPayload) -> Channel | None:
+    """The channel as this call's reservation wrote it (x402 keeps it for the request; no
+    database read), else as stored."""
+    context = scheme.read_request_context(payload)
+    if context is not None and context.channel_snapshot is not None:
+        return context.channel_snapshot
+    channel_id, _ = channel_of(payload)
+    return scheme.get_storage().get(channel_id)
 
 
 def _distrust_withdrawing(storage: ChannelStorage, payload: PaymentPayload) -> None:
