@@ -93,6 +93,9 @@ class _OperatorSigner(FacilitatorWeb3Signer):
       a stuck settlement is replaced with higher fees (see :mod:`contracts.sender`).
     - The receipt wait is the sender's poller resolving a future, not a sleep loop.
     - Contracts are built once per address and ABI (see :class:`_ContractCache`).
+    - Calls of the batch-settlement escrow get the gas they need, estimated: a claim
+      grows by ~25k gas per voucher, so x402's fixed limit (ours: 200k, enough for one
+      ``exact`` transfer) made every claim of eight vouchers or more revert.
     """
 
     def __init__(self, sender: Sender, **kwargs: Any) -> None:

@@ -14,6 +14,8 @@ runs in one replica at a time, the holder of its lease (:mod:`agents.runtime.lea
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -24,6 +26,8 @@ from agents.runtime.runtime import REPLICA_LEASE_SECONDS, Runtime
 from treasury.jobs import EarningsJobs
 
 __all__ = ["Jobs", "start_scheduler"]
+
+log = logging.getLogger(__name__)
 
 LEASE_BEATS = 3
 """A job's lease lasts this many of its intervals: a replica that died hands its jobs
@@ -49,14 +53,39 @@ class Jobs:
     def leased(
         self, job: str, seconds: float, run: Callable[[], Awaitable[object]]
     ) -> Callable[[], Awaitable[None]]:
-        """``run``, only while this replica holds ``job``'s lease (taken or renewed first)."""
+        """``run``, only while this replica holds ``job``'s lease (taken or renewed first).
+
+        A run may last longer than the lease (a claim round waiting on a slow chain): the
+        lease is renewed at every beat while it runs, so it passes to another replica only
+        when this one stops renewing (it died), never while it is still at work.
+        """
+        lease = seconds * LEASE_BEATS
+
+        async def keep() -> None:
+            while True:
+                await asyncio.sleep(seconds)
+                try:
+                    renewed = await asyncio.to_thread(self.leases.take, job, lease)
+                except Exception as exc:  # the database is down: try again next beat
+                    log.warning("%s: lease not renewed: %s", job, exc)
+                    continue
+                if not renewed:
+                    log.warning("%s: lease lost to another replica during a run", job)
+                    self.held.discard(job)
+                    return
 
         async def beat() -> None:
-            if not await asyncio.to_thread(self.leases.take, job, seconds * LEASE_BEATS):
+            if not await asyncio.to_thread(self.leases.take, job, lease):
                 self.held.discard(job)
                 return
             self.held.add(job)
-            await run()
+            keeper = asyncio.create_task(keep())
+            try:
+                await run()
+            finally:
+                keeper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await keeper
 
         return beat
 

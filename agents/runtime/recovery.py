@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
@@ -33,12 +34,13 @@ from typing import Any
 
 from web3 import Web3
 from web3.exceptions import BlockNotFound
+from x402.mechanisms.evm.batch_settlement.server.storage import Channel
 from x402.schemas import PaymentPayload, PaymentRequirements
 
 from agents.core.errors import InvalidTransitionError, SettlementError, SettlementPendingError
 from agents.runtime.hiring import settle_task
 from agents.runtime.tasks import Task, TaskState, TaskStore
-from treasury.batch import BATCH_SCHEME, channel_of, reservation_of
+from treasury.batch import BATCH_SCHEME, channel_of
 from treasury.payments import Payments
 
 __all__ = ["LOST_RESULT", "RECHECK_WINDOW", "ChainWatch", "recheck", "reconcile", "recover"]
@@ -66,7 +68,9 @@ async def recover(
     done = {task.id for task in resolved}
     for task in await asyncio.to_thread(tasks.in_flight, alive):
         if task.id not in done:  # a reopened task still pending was tried just now
-            resolved.append(await _resolve(tasks, payments, task))
+            moved = await _resolve(tasks, payments, task)
+            if moved.state is not task.state:  # a voucher call still served is left alone
+                resolved.append(moved)
     return resolved
 
 
@@ -141,25 +145,55 @@ async def _resolve(tasks: TaskStore, payments: Payments, task: Task) -> Task:
 
 
 def _resolve_voucher(tasks: TaskStore, payments: Payments, task: Task) -> Task:
-    """A voucher task its replica left in flight: settled if it had a result and its
-    channel counted the voucher (the charge landed), else failed uncharged, and its
-    channel's reservation released so the customer can go on at once."""
-    payment = PaymentPayload.model_validate_json(task.payment)
-    channel_id, cumulative = channel_of(payment)
-    pay_to = PaymentRequirements.model_validate_json(task.requirements).pay_to
-    batch = payments.batch
-    channel = None if batch is None else batch.channels(pay_to).get(channel_id)
+    """A voucher task left in flight: settled if its channel counted the voucher (the
+    charge landed), failed uncharged if not, and left alone while the call may still be
+    served.
+
+    The channel's reservation for the voucher is the call's lease: while it is live, the
+    replica serving the call (this one before a restart, or another, alive) may still
+    charge it, so the task stays as it is (the reconcile job looks again). An expired
+    reservation is cleared before the task is judged: both that and a charge are
+    compare-and-set writes naming the reservation, so a replica that outlived it can no
+    longer charge a call this one failed.
+    """
+    channel_id, cumulative = channel_of(PaymentPayload.model_validate_json(task.payment))
+    channel = None
+    if payments.batch is not None:
+        pay_to = PaymentRequirements.model_validate_json(task.requirements).pay_to
+        now_ms = int(time.time() * 1000)
+
+        def clear_expired(current: Channel | None) -> Channel | None:
+            pending = None if current is None else current.pending_request
+            if current is None or pending is None or pending.expires_at > now_ms:
+                return current
+            if int(pending.signed_max_claimable) != cumulative:
+                return current
+            cleared = current.copy()
+            cleared.pending_request = None
+            return cleared
+
+        channel = payments.batch.channels(pay_to).update_channel(channel_id, clear_expired).channel
+    pending = None if channel is None else channel.pending_request
     if (
-        task.state is TaskState.SUCCEEDED
-        and channel is not None
-        and int(channel.charged_cumulative_amount) >= cumulative
+        pending is not None
+        and pending.expires_at > int(time.time() * 1000)
+        and int(pending.signed_max_claimable) == cumulative
     ):
-        reference = f"voucher:{channel_id}:{cumulative}"
-        return tasks.move(task.id, TaskState.SETTLED, settlement_tx=reference)
-    if batch is not None:
-        batch.release_reservation(pay_to, channel_id, reservation_of(task.nonce))
-    error = UNCHARGED_VOUCHER if task.state is TaskState.SUCCEEDED else LOST_RESULT
-    return tasks.move(task.id, TaskState.FAILED, error=error)
+        return task  # still being served
+    try:
+        if (
+            task.state is TaskState.SUCCEEDED
+            and channel is not None
+            and int(channel.charged_cumulative_amount) >= cumulative
+        ):
+            reference = f"voucher:{channel_id}:{cumulative}"
+            return tasks.move(task.id, TaskState.SETTLED, settlement_tx=reference)
+        error = UNCHARGED_VOUCHER if task.state is TaskState.SUCCEEDED else LOST_RESULT
+        return tasks.move(task.id, TaskState.FAILED, error=error)
+    except InvalidTransitionError:  # the replica serving it moved it meanwhile
+        moved = tasks.get(task.id)
+        assert moved is not None
+        return moved
 
 
 class ChainWatch:
@@ -235,9 +269,11 @@ async def reconcile(
             resolved.append(await _resolve(tasks, payments, task))
             continue
         updated = task.updated_at if task.updated_at.tzinfo else task.updated_at.replace(tzinfo=UTC)
-        # A voucher is charged in the same worker-thread trip as its result is stored:
-        # one still waiting belongs to a live replica that is charging it right now.
-        pending = task.state is TaskState.SUCCEEDED and task.scheme != BATCH_SCHEME
-        if pending and updated < cutoff:
-            resolved.append(await _resolve(tasks, payments, task))
+        # A voucher call in any state: its channel's reservation tells whether it is still
+        # served (an ``exact`` call before its result has no such lease: start-up only).
+        voucher = task.scheme == BATCH_SCHEME
+        if (task.state is TaskState.SUCCEEDED or voucher) and updated < cutoff:
+            moved = await _resolve(tasks, payments, task)
+            if moved.state is not task.state:
+                resolved.append(moved)
     return resolved

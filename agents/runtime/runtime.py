@@ -173,6 +173,10 @@ class Runtime:
                 token.version,
                 settings.withdraw_delay,
                 settings.deposit_calls,
+                # a charge must reach the chain before the payer's withdrawal can: two
+                # claim rounds and a minute for the claim's transaction
+                claim_margin=int(2 * settings.claim_seconds) + 60,
+                reader=facilitator.signer,
             )
         payments = Payments(
             chain,
@@ -182,6 +186,8 @@ class Runtime:
             start_block=manifest.start_block,
             batch=batch,
         )
+        if batch is not None:
+            batch.clock = payments.chain_now
         replica = Leases(engine)
         return cls(settings, chain, manifest, TaskStore(engine, replica.holder), payments, replica)
 
@@ -284,6 +290,13 @@ class Runtime:
         alive = await asyncio.to_thread(self.live_replicas)
         for task in await recover(self.tasks, self.payments, alive):
             log.info("recovered task %s (%s/%s): %s", task.id, task.agent, task.skill, task.state)
+        batch = self.payments.batch
+        if batch is not None:  # claims a chain restarted from older state no longer holds
+            for served in self.agents.values():
+                try:
+                    await asyncio.to_thread(batch.resync_claimed, served.addresses.treasury)
+                except Exception as exc:  # the claim rounds re-read recent channels anyway
+                    log.warning("%s: claimed totals not re-read: %s", served.name, exc)
         # Before serving: a version executed while the runtime was down is live at once.
         await asyncio.to_thread(self.sync_configs)
 

@@ -234,6 +234,19 @@ class TaskStore:
         with Session(self.engine, expire_on_commit=False) as session:
             return session.exec(statement).first()
 
+    def voucher_tasks(self, payer: str, channel_id: str, cumulative: int) -> Sequence[Task]:
+        """The tasks opened by a voucher of ``channel_id`` signing ``cumulative`` (one per
+        attempt: their nonces are ``<channel>:<cumulative>:<random>``), oldest first; a
+        range on the payment's unique index."""
+        prefix = f"{channel_id}:{cumulative}:"
+        statement = (
+            select(Task)
+            .where(Task.payer == payer, col(Task.nonce) >= prefix, col(Task.nonce) < prefix + "~")
+            .order_by(col(Task.created_at))
+        )
+        with Session(self.engine, expire_on_commit=False) as session:
+            return session.exec(statement).all()
+
     def list(self, agent: str | None = None, limit: int = 100) -> Sequence[Task]:
         """The newest tasks first, of one agent or all."""
         statement = select(Task).order_by(col(Task.created_at).desc()).limit(limit)

@@ -6,21 +6,26 @@ channel uncharged (the customer's next voucher signs the same amount again). The
 charge is a database write; the money reaches the treasury when the runtime claims
 the channel's vouchers and settles them (:mod:`agents.runtime.claims`).
 
-Replays need no task lookup: a voucher must sign exactly the channel's charged amount
-plus the price, so one that was already charged no longer matches and is refused
-with the channel's state (x402's corrective 402), never with another's result.
+A voucher must sign exactly the channel's charged amount plus the price, so one that
+was already charged no longer matches: refused with the channel's state (x402's
+corrective 402), unless it is the customer's retry of the very call it paid (same
+voucher, skill and input, after a lost answer), which gets that call's answer again
+and is not charged twice.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 from dataclasses import dataclass
 
+from x402.mechanisms.evm.batch_settlement.errors import ERR_CUMULATIVE_AMOUNT_MISMATCH
 from x402.schemas import PaymentPayload, PaymentRequirements, SettleResponse
 
 from agents.core.errors import (
     AgentDaoError,
+    InvalidTransitionError,
     PaymentRejectedError,
     SettlementError,
     TaskFailedError,
@@ -97,7 +102,19 @@ async def hire_by_voucher(
             batch.release(payment, requirements)
             raise
 
-    task = await asyncio.to_thread(verify_and_open)
+    try:
+        task = await asyncio.to_thread(verify_and_open)
+    except PaymentRejectedError as exc:
+        if exc.reason != ERR_CUMULATIVE_AMOUNT_MISMATCH:
+            raise
+        # Charged already? Then this is the customer's retry of a call whose answer it
+        # lost: the answer, not a second charge.
+        answered = await asyncio.to_thread(
+            _answered, tasks, payment, channel_id, cumulative, agent.name, skill.name, task_input
+        )
+        if answered is None:
+            raise
+        return answered
     try:
         chat_model = build_chat_model(live.model, float(live.temperature), runtime.model_settings)
         result = await arun_skill(chat_model, live.system_prompt, skill.instructions, task_input)
@@ -112,6 +129,56 @@ async def hire_by_voucher(
     )
 
 
+def _answered(
+    tasks: TaskStore,
+    payment: PaymentPayload,
+    channel_id: str,
+    cumulative: int,
+    agent: str,
+    skill: str,
+    task_input: str,
+) -> VoucherHire | None:
+    """The settled call this very voucher paid, presented again for the same call and
+    input (the customer's retry after a lost answer), with x402's answer for its client;
+    None if there is none.
+
+    Only the same signed voucher, for the same skill and the same input, gets it: a
+    voucher's signature may be seen by others (a corrective 402 shows the channel's
+    latest), the input never leaves the customer and the runtime.
+    """
+    try:
+        payer = str(payment.payload["channelConfig"]["payer"])
+        signature = str(payment.payload["voucher"]["signature"]).lower()
+    except (KeyError, TypeError):
+        return None
+    for task in tasks.voucher_tasks(payer, channel_id, cumulative):
+        if task.state is not TaskState.SETTLED or (task.agent, task.skill, task.input) != (
+            agent,
+            skill,
+            task_input,
+        ):
+            continue
+        paid = PaymentPayload.model_validate_json(task.payment)
+        if str(paid.payload["voucher"].get("signature", "")).lower() != signature:
+            continue
+        settlement = SettleResponse(
+            success=True,
+            payer=payer.lower(),
+            transaction="",
+            network=paid.accepted.network,
+            amount="",
+            extra={
+                "channelState": {
+                    "channelId": channel_id,
+                    "chargedCumulativeAmount": str(cumulative),
+                },
+                "chargedAmount": str(task.amount),
+            },
+        )
+        return VoucherHire(task, settlement)
+    return None
+
+
 def _fail(
     batch: BatchSettlement,
     payment: PaymentPayload,
@@ -121,7 +188,9 @@ def _fail(
     error: str,
 ) -> None:
     batch.release(payment, requirements)
-    tasks.move(task_id, TaskState.FAILED, error=error)
+    # Recovery may have failed it already (its reservation expired).
+    with contextlib.suppress(InvalidTransitionError):
+        tasks.move(task_id, TaskState.FAILED, error=error)
 
 
 def _charge(
@@ -136,11 +205,26 @@ def _charge(
     """Store the result, then charge the channel, then release the result: one worker-
     thread trip. A charge refused (the channel moved on) fails the task uncharged."""
     move = functools.partial(tasks.move, task_id)
-    move(TaskState.SUCCEEDED, source=TaskState.RUNNING, result=result, model=model)
+    try:
+        move(TaskState.SUCCEEDED, source=TaskState.RUNNING, result=result, model=model)
+    except InvalidTransitionError as exc:
+        # Recovery failed the call: it outlived its channel reservation, which recovery
+        # cleared, so it can no longer be charged.
+        batch.release(payment, requirements)
+        raise SettlementError("the call outlived its channel reservation", task_id) from exc
     try:
         charge = batch.charge(payment, requirements)
     except SettlementError as exc:
-        move(TaskState.SETTLE_FAILED, error=exc.reason)
+        # Recovery may have failed it meanwhile: uncharged either way.
+        with contextlib.suppress(InvalidTransitionError):
+            move(TaskState.SETTLE_FAILED, error=exc.reason)
         raise SettlementError(exc.reason, task_id) from exc
-    task = move(TaskState.SETTLED, settlement_tx=charge.reference)
+    try:
+        task = move(TaskState.SETTLED, settlement_tx=charge.reference)
+    except InvalidTransitionError:
+        # Recovery found the charge and settled the task first.
+        found = tasks.get(task_id)
+        if found is None or found.state is not TaskState.SETTLED:
+            raise
+        task = found
     return VoucherHire(task, charge.response)

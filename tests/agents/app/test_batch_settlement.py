@@ -174,14 +174,14 @@ async def test_a_withdrawn_deposit_buys_no_more_work(
     monkeypatch.setattr(agents.runtime.vouchers, "arun_skill", counted)
     payer = dev_account(PAYER).address
     payer_before = usdc_balance(chain, live, payer)
-    async with stock_client(PAYER, live.url, deposit_calls=20) as customer:
+    async with stock_client(PAYER, live.url, deposit_calls=100) as customer:
         for i in range(2):
             assert (await customer.post(HEADLINE, json={"input": f"call {i}"})).status_code == 200
         task = live.runtime.tasks.list(limit=1)[0]
         config = _channel_config_of([{"receipt": {"task_id": task.id}}], live)
         escrow = chain.w3.eth.contract(ESCROW_ADDRESS, abi=artifacts.load("BatchSettlement").abi)
         payer_chain = Chain(chain.rpc_url, dev_account(PAYER))
-        payer_chain.send(escrow.functions.initiateWithdraw(config, 20 * PRICE))
+        payer_chain.send(escrow.functions.initiateWithdraw(config, 100 * PRICE))
         _age_channel_state(live, task.payment)  # five minutes pass: the next voucher re-reads
         assert (await customer.post(HEADLINE, json={"input": "call 2"})).status_code == 200
         rounds = await asyncio.to_thread(live.runtime.claim_vouchers)

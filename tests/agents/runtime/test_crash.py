@@ -231,7 +231,6 @@ async def hire_until_killed(url: str, kill: Callable[[], None], paid_before_kill
     return paid
 
 
-@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
 def wait_saved_after(chain_dir: Path, moment: float, timeout: float = 60.0) -> None:
     """Wait until anvil wrote its state (or a save in progress) after ``moment``: a kill
     before the first save after launch would lose the launch itself, which is another
@@ -244,6 +243,7 @@ def wait_saved_after(chain_dir: Path, moment: float, timeout: float = 60.0) -> N
     raise AssertionError(f"anvil saved nothing in {chain_dir} for {timeout} s")
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
 def test_kill_9_of_runtime_and_chain_together_leaves_no_settled_task_without_its_transfer(
     tmp_path: Path,
 ) -> None:
