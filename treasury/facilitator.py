@@ -38,7 +38,7 @@ from contracts.session import deployer_of
 __all__ = ["Facilitator", "LocalFacilitator", "RemoteFacilitator", "open_facilitator"]
 
 _CONFIRMATION_TIMEOUT = 30.0
-_REMEMBERED = 4096
+_REMEMBERED = 1024
 """Transactions the signer keeps by hash, so x402's wait (which asks by hash after the
 send returned) finds the pending transaction; many more than are ever in flight."""
 
