@@ -5,7 +5,8 @@ A new user opens `/`, sees both agents and their prices, hires a skill and reads
 receipt, stakes as a dev account, proposes a higher price, votes, walks the proposal
 through with the embedded chain's wait, executes it, and sees the new price without a
 reload; the revenue chart shows the hire, and the operator's task list takes a new task
-live. Screenshots of every page go to docs/screenshots/ (linked from the README).
+live. Screenshots of every page go to build/screenshots/ (so `make test` leaves the tree
+clean); AGENTDAO_SCREENSHOTS=docs/screenshots refreshes the copies the README links.
 
 Chromium is not optional: without /usr/bin/chromium the tests fail (``make install``
 installs it); Playwright never downloads a browser.
@@ -34,7 +35,7 @@ from tests.conftest import ROOT, SAMPLE_AGENTS
 from tests.support.customers import paying_client
 
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+SCREENSHOTS = ROOT / os.environ.get("AGENTDAO_SCREENSHOTS", "build/screenshots")
 AGENTDAO = str(Path(sys.executable).parent / "agentdao")
 FIRST_PAINT_MS = 1000
 SLOW = 30_000  # ms: a step that sends transactions and waits for the chain sync
