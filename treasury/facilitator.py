@@ -18,6 +18,7 @@ from web3 import Web3
 from x402 import x402FacilitatorSync
 from x402.http import FacilitatorConfig, HTTPFacilitatorClient
 from x402.mechanisms.evm import FacilitatorWeb3Signer
+from x402.mechanisms.evm.batch_settlement import BATCH_SETTLEMENT_ADDRESS
 from x402.mechanisms.evm.batch_settlement.facilitator.scheme import BatchSettlementEvmFacilitator
 from x402.mechanisms.evm.exact import ExactEvmFacilitatorScheme, ExactEvmSchemeConfig
 from x402.schemas import PaymentPayload, PaymentRequirements, SettleResponse, VerifyResponse
@@ -30,6 +31,8 @@ __all__ = ["Facilitator", "LocalFacilitator", "RemoteFacilitator", "open_facilit
 
 _CONFIRMATION_TIMEOUT = 30.0
 _SETTLE_GAS_LIMIT = 200_000
+_ESCROW = Web3.to_checksum_address(BATCH_SETTLEMENT_ADDRESS)
+_ESCROW_GAS_MARGIN = 1.25
 
 
 class Facilitator(Protocol):
@@ -78,6 +81,11 @@ class _OperatorSigner(FacilitatorWeb3Signer):
       every send takes the account's :func:`~contracts.client.sender_lock`, so no two
       threads pick the same nonce.
     - Contracts are built once per address and ABI (see :class:`_ContractCache`).
+    - Calls to the batch-settlement escrow get an estimated gas limit: a claim grows
+      with its vouchers (~20k gas and ~400 bytes of calldata each), and under the fixed
+      limit one of 8 vouchers ran out of gas and one of ~20 fell below its calldata's
+      intrinsic cost (a node refuses it; anvil drops it after returning its hash,
+      leaving a nonce gap that stalls every later transaction of the operator).
     """
 
     def __init__(self, **kwargs: Any) -> None:
@@ -86,10 +94,13 @@ class _OperatorSigner(FacilitatorWeb3Signer):
         eth.contract = _ContractCache(eth.contract)  # type: ignore[method-assign,assignment]
         self._send_lock = sender_lock(self.address)
 
-    def write_contract(self, *args: Any, **kwargs: Any) -> str:
+    def write_contract(
+        self, address: str, abi: Any, function_name: str, *args: Any, **kwargs: Any
+    ) -> str:
         with self._send_lock:
             try:
-                sent: str = super().write_contract(*args, **kwargs)
+                self._gas_limit = self._gas_for(address, abi, function_name, args)
+                sent: str = super().write_contract(address, abi, function_name, *args, **kwargs)
             except BaseException:
                 self._forget_nonce()
                 raise
@@ -103,6 +114,13 @@ class _OperatorSigner(FacilitatorWeb3Signer):
                 self._forget_nonce()
                 raise
         return sent
+
+    def _gas_for(self, address: str, abi: Any, function_name: str, args: tuple[Any, ...]) -> int:
+        if Web3.to_checksum_address(address) != _ESCROW:
+            return _SETTLE_GAS_LIMIT  # a transfer: the fixed limit spares an RPC per call
+        contract = self._w3.eth.contract(address=Web3.to_checksum_address(address), abi=abi)
+        call = getattr(contract.functions, function_name)(*args)
+        return int(call.estimate_gas({"from": self.address}) * _ESCROW_GAS_MARGIN)
 
     def _forget_nonce(self) -> None:
         # The signer counts nonces itself and has already moved past the one a failed
