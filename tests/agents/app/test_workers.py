@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 from x402 import x402Client
-from x402.http.clients.httpx import x402AsyncTransport
+from x402.http.clients.httpx import PaymentError, x402AsyncTransport
 from x402.mechanisms.evm import EthAccountSigner
 from x402.mechanisms.evm.batch_settlement.client.config import BatchSettlementEvmSchemeOptions
 from x402.mechanisms.evm.batch_settlement.client.scheme import BatchSettlementEvmScheme
@@ -142,8 +142,10 @@ async def _load_while_killing(url: str, victim: int) -> list[httpx.Response]:
             for i in range(20):
                 try:
                     answers.append(await client.post(HEADLINE, json={"input": f"{index}:{i}"}))
-                except httpx.HTTPError:
-                    continue  # the killed worker's connection: the client just retries
+                except (httpx.HTTPError, PaymentError):
+                    # The killed worker's connection (x402's transport wraps a drop during
+                    # its paid retry in PaymentError): the client just retries.
+                    continue
                 if sum(a.status_code == 200 for a in answers) >= 20:
                     halfway.set()
 
