@@ -8,8 +8,9 @@ import sys
 import tempfile
 import time
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -56,6 +57,14 @@ def _up_command(source: Path | None) -> list[str]:
     return [sys.executable, "-c", f"{boot}; sys.argv[0] = 'agentdao'; {function}()", "up"]
 
 
+@dataclass(frozen=True, slots=True)
+class Served:
+    """A running ``agentdao up``: its API's URL and its process (the workers' parent)."""
+
+    url: str
+    pid: int
+
+
 @contextmanager
 def served_runtime(
     rpc_url: str,
@@ -67,6 +76,21 @@ def served_runtime(
     """Run ``agentdao up`` against ``rpc_url`` (launching agents.yaml there) until the
     block ends; yield the API's URL. ``source`` runs another checkout's code instead of
     this one's (see ``anchor_checkout``); ``env`` adds ``AGENTDAO_*`` settings."""
+    with served_process(rpc_url, scratch, source=source, env=env) as served:
+        yield served.url
+
+
+@contextmanager
+def served_process(
+    rpc_url: str,
+    scratch: Path,
+    *,
+    source: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    options: Sequence[str] = (),
+) -> Iterator[Served]:
+    """:func:`served_runtime`, yielding the process too; ``options`` are more arguments
+    of ``up`` (``--workers 2``)."""
     port = free_port()
     home = source or ROOT
     variables = os.environ | {
@@ -82,7 +106,7 @@ def served_runtime(
     log = scratch / "runtime.log"
     with log.open("wb") as sink:
         runtime = subprocess.Popen(
-            _up_command(source), env=variables, stdout=sink, stderr=sink, cwd=home
+            [*_up_command(source), *options], env=variables, stdout=sink, stderr=sink, cwd=home
         )
     try:
         deadline = time.monotonic() + 120
@@ -94,7 +118,7 @@ def served_runtime(
                     break
             except httpx.HTTPError:
                 time.sleep(0.2)
-        yield url
+        yield Served(url, runtime.pid)
     finally:
         runtime.terminate()
         runtime.wait(60)

@@ -13,12 +13,14 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from types import FrameType
 
 import uvicorn
 from sqlalchemy.engine import Engine
+from uvicorn.supervisors import Multiprocess
 
 from agents.app.http import create_app
 from agents.core.errors import AgentDaoError
@@ -26,7 +28,7 @@ from agents.core.settings import Settings
 from agents.runtime.runtime import Runtime
 from contracts.client import Chain
 
-__all__ = ["GRACEFUL_SHUTDOWN_SECONDS", "serve", "stop_signals"]
+__all__ = ["GRACEFUL_SHUTDOWN_SECONDS", "serve", "stop_signals", "tcp_listener"]
 
 GRACEFUL_SHUTDOWN_SECONDS = 60
 """How long a stopping server waits for hires in flight (a settlement waits up to 30 s)."""
@@ -91,7 +93,7 @@ def _serve_workers(settings: Settings, workers: int) -> None:
     """``workers`` processes on one socket, each with its own runtime (see
     :mod:`agents.app.worker`); they read their settings from the environment."""
     os.environ.update(settings.as_environment())
-    uvicorn.run(
+    config = uvicorn.Config(
         "agents.app.worker:app",
         factory=True,
         workers=workers,
@@ -101,3 +103,21 @@ def _serve_workers(settings: Settings, workers: int) -> None:
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         log_level="info",
     )
+    # What uvicorn.run does for workers (a stop by signal ends quietly), on a listener
+    # that says it is TCP.
+    with suppress(KeyboardInterrupt):
+        Multiprocess(config, sockets=[tcp_listener(config)]).run()
+
+
+def tcp_listener(config: uvicorn.Config) -> socket.socket:
+    """uvicorn's listening socket for worker processes, marked as TCP.
+
+    uvicorn binds it with protocol 0, which accepted connections inherit, and asyncio
+    sets ``TCP_NODELAY`` only on sockets whose protocol is ``IPPROTO_TCP``: Nagle's
+    algorithm stayed on, and every keep-alive response of a worker waited ~40 ms for
+    the client's delayed ACK (uvicorn issue 3149).
+    """
+    bound = config.bind_socket()
+    listener = socket.socket(bound.family, bound.type, socket.IPPROTO_TCP, fileno=bound.detach())
+    listener.set_inheritable(True)
+    return listener

@@ -213,3 +213,25 @@ def _age_channel_state(live: LiveServer, payment_json: str) -> None:
         return aged
 
     store.update_channel(channel_id, age)
+
+
+async def test_a_claim_of_many_channels_lands_in_one_transaction(
+    live: LiveServer, chain: Chain
+) -> None:
+    """24 channels' vouchers in one claim: under a fixed 200k gas limit the claim ran out
+    of gas at 8 vouchers, and at ~20 its calldata alone cost more than the limit (anvil
+    dropped it and every later operator transaction queued behind the nonce gap)."""
+    channels = 24
+    treasury = live.runtime.agent("scribe").addresses.treasury
+    before = usdc_balance(chain, live, treasury)
+    customers = [stock_client(1 + i % 8, live.url, deposit_calls=100) for i in range(channels)]
+    for customer in customers:
+        async with customer:
+            answer = await customer.post(HEADLINE, json={"input": "one call"})
+            assert answer.status_code == 200, answer.text
+
+    rounds = await asyncio.to_thread(live.runtime.claim_vouchers)
+    (scribe,) = [r for r in rounds if r.vouchers]
+    assert scribe.vouchers == channels
+    assert len(scribe.claim_txs) == 1
+    assert usdc_balance(chain, live, treasury) == before + channels * PRICE
