@@ -36,11 +36,7 @@ from eth_account.signers.local import LocalAccount
 from sqlalchemy.engine import Engine
 from web3 import Web3
 from x402 import x402FacilitatorSync, x402ResourceServerSync
-from x402.mechanisms.evm.batch_settlement import (
-    BATCH_SETTLEMENT_ADDRESS,
-    ERC3009_DEPOSIT_COLLECTOR_ADDRESS,
-    SCHEME_BATCH_SETTLEMENT,
-)
+from x402.mechanisms.evm.batch_settlement import SCHEME_BATCH_SETTLEMENT
 from x402.mechanisms.evm.batch_settlement.abi import BATCH_SETTLEMENT_ABI
 from x402.mechanisms.evm.batch_settlement.authorizer_signer import LocalAuthorizerSigner
 from x402.mechanisms.evm.batch_settlement.errors import (
@@ -74,6 +70,7 @@ from x402.schemas import (
 from x402.schemas.errors import PaymentAbortedError
 
 from agents.core.errors import PaymentRejectedError, SettlementError
+from contracts.escrow import ESCROW_ADDRESS
 from treasury.channels import ChannelStore
 
 __all__ = [
@@ -82,7 +79,6 @@ __all__ = [
     "Charge",
     "ClaimRound",
     "channel_of",
-    "reservation_of",
 ]
 
 log = logging.getLogger(__name__)
@@ -91,8 +87,6 @@ _RESYNC_CODES: Final = (ERR_CUMULATIVE_AMOUNT_MISMATCH, ERR_CUMULATIVE_AMOUNT_BE
 """x402's refusals after which its client resynchronises its channel from the 402."""
 
 BATCH_SCHEME: Final = SCHEME_BATCH_SETTLEMENT
-ESCROW_ADDRESS: Final = BATCH_SETTLEMENT_ADDRESS
-DEPOSIT_COLLECTOR_ADDRESS: Final = ERC3009_DEPOSIT_COLLECTOR_ADDRESS
 
 RECHECK_CLAIMS_MS: Final = 60 * 60 * 1000
 """Each claim round re-reads from the chain the claimed totals of the channels used in
@@ -111,10 +105,9 @@ class Charge:
     cumulative: int
     """The voucher's signed cumulative amount this charge brought the channel to."""
     amount: int
-    deposit_tx: str | None
-    """The deposit transaction, when this call opened or topped up the channel."""
     response: SettleResponse
-    """x402's answer for the customer's client: the channel's new state."""
+    """x402's answer for the customer's client: the channel's new state (and, when this
+    call opened or topped up the channel, the deposit's transaction)."""
 
     @property
     def reference(self) -> str:
@@ -380,7 +373,6 @@ class BatchSettlement:
             channel_id=channel_id,
             cumulative=cumulative,
             amount=int(requirements.amount),
-            deposit_tx=response.transaction or None,
             response=response,
         )
 
@@ -391,20 +383,6 @@ class BatchSettlement:
         if context is None or not context.pending_id:
             raise SettlementError("the channel holds no reservation for this payment")
         return context.pending_id
-
-    def release_reservation(self, treasury: str, channel_id: str, reservation: str) -> None:
-        """Free a channel held by a call its replica will never finish (it died): only
-        the reservation ``reservation``, never a newer one."""
-
-        def free(current: Channel | None) -> Channel | None:
-            held = None if current is None else current.pending_request
-            if current is None or held is None or held.pending_id != reservation:
-                return current
-            following = current.copy()
-            following.pending_request = None
-            return following
-
-        self.channels(treasury).update_channel(channel_id, free)
 
     def release(self, payload: PaymentPayload, requirements: PaymentRequirements) -> None:
         """Free a verified call's channel without charging it (the work failed)."""
@@ -567,12 +545,6 @@ def _reserved(scheme: BatchSettlementEvmScheme, payload: PaymentPayload) -> Chan
         return context.channel_snapshot
     channel_id, _ = channel_of(payload)
     return scheme.get_storage().get(channel_id)
-
-
-def reservation_of(task_nonce: str) -> str:
-    """The channel reservation a voucher task was opened under (the last part of its
-    nonce, ``<channel>:<cumulative>:<reservation>``)."""
-    return task_nonce.rsplit(":", 1)[-1]
 
 
 def _distrust_withdrawing(storage: ChannelStorage, payload: PaymentPayload) -> None:

@@ -56,10 +56,6 @@ class Quote:
         """Every way to pay, cheapest for both sides first (what a 402 offers)."""
         return [r for r in (self.by_voucher, self.requirements) if r is not None]
 
-    def for_scheme(self, scheme: str) -> PaymentRequirements | None:
-        """The requirements of ``scheme``, if offered."""
-        return next((r for r in self.accepts if r.scheme == scheme), None)
-
 
 class Receipt(BaseModel):
     """Proof of a paid call: the task, the settlement transaction and the config used."""

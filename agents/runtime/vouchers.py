@@ -4,7 +4,7 @@ The voucher is checked and its channel reserved before the model runs; the call 
 charged to the channel only once its result is stored, and a failed call releases the
 channel uncharged (the customer's next voucher signs the same amount again). The
 charge is a database write; the money reaches the treasury when the runtime claims
-the channel's vouchers and settles them (:mod:`agents.runtime.claims`).
+the channel's vouchers and settles them (``Runtime.claim_vouchers``).
 
 A voucher must sign exactly the channel's charged amount plus the price, so one that
 was already charged no longer matches: refused with the channel's state (x402's
@@ -83,8 +83,7 @@ async def hire_by_voucher(
             input=task_input,
             payer=payer,
             # One task per attempt (a failed call leaves the channel where it was, so
-            # the retry signs the same cumulative amount), named by its reservation: a
-            # replica that finds the task orphaned frees exactly that reservation.
+            # the retry signs the same cumulative amount), told apart by its reservation.
             nonce=f"{channel_id}:{cumulative}:{batch.reservation(payment, requirements)}",
             amount=int(requirements.amount),
             valid_before=0,
